@@ -1,0 +1,100 @@
+// createApp(deps): middleware, each component's router, 404 and the error handler; no listen, no connect.
+import { randomUUID } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
+import compression from 'compression';
+import cookieParser from 'cookie-parser';
+import express, { type Express, type Request } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import path from 'node:path';
+import type { Config } from './config';
+import { AppError } from './shared/errors';
+import { asset, staticFiles } from './shared/http/assets';
+import { errorHandler, notFoundHandler } from './shared/http/error-handler';
+import { healthRouter } from './shared/http/health.routes';
+import { i18nMiddleware } from './shared/i18n';
+import type { Logger } from './shared/logger';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9-]{8,64}$/;
+const BODY_LIMIT = '32kb';
+
+/** Rejects bodies that are not valid UTF-8 instead of silently replacing bytes. */
+function verifyUtf8(_req: unknown, _res: unknown, buf: Buffer): void {
+  if (!isUtf8(buf)) throw new AppError(400, 'invalid_utf8', 'errors.invalidUtf8');
+}
+
+function langSwitchUrl(req: Request, lang: string): string {
+  const url = new URL(req.originalUrl, 'http://localhost');
+  url.searchParams.set('lang', lang === 'vi' ? 'en' : 'vi');
+  return `${url.pathname}${url.search}`;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const { config, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.set('view engine', 'ejs');
+  app.set('views', path.resolve(__dirname, '../views'));
+  app.set('query parser', 'simple');
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url?.startsWith('/static/') === true },
+    }),
+  );
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          fontSrc: ["'self'"],
+          connectSrc: ["'self'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'self'"],
+          ...(config.cookies.secure ? { upgradeInsecureRequests: [] } : {}),
+        },
+      },
+      strictTransportSecurity: config.cookies.secure,
+    }),
+  );
+  app.use(compression());
+  app.use('/static', staticFiles());
+  app.use(cookieParser());
+  app.use(i18nMiddleware({ secureCookies: config.cookies.secure }));
+  app.use((req, res, next) => {
+    res.locals.asset = asset;
+    res.locals.langSwitchUrl = langSwitchUrl(req, req.lang);
+    next();
+  });
+  app.use(healthRouter());
+  app.use(express.json({ limit: BODY_LIMIT, verify: verifyUtf8 }));
+  app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 200, verify: verifyUtf8 }));
+
+  app.get('/', (_req, res) => res.render('home/index'));
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+  return app;
+}

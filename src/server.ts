@@ -1,0 +1,67 @@
+// The only file with side effects: config, database (MONGODB_URI or embedded), demo data, listen, graceful shutdown.
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app';
+import { ConfigError, loadConfig, type Config } from './config';
+import { connectDatabase } from './shared/database';
+import { createLogger, type Logger } from './shared/logger';
+import { seedDemo, describeDemoAccounts } from './demo';
+
+function readConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\nSee .env.example for every setting.\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger: Logger = createLogger(config.logLevel);
+  const database = await connectDatabase({ uri: config.database.uri, dataDir: config.database.dataDir, logger });
+  if (config.demo.enabled) await seedDemo({ config, logger });
+
+  const app = createApp({ config, logger });
+  const server = app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+  process.stdout.write(
+    [
+      `Thước Đo is listening on ${url}`,
+      `Public base URL: ${config.publicBaseUrl}`,
+      `Database: ${database.dataDir ? `embedded engine, data directory ${database.dataDir}` : config.database.uri ? 'MongoDB (MONGODB_URI)' : 'embedded engine in memory'}`,
+      ...(config.demo.enabled ? describeDemoAccounts(config) : []),
+      '',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const forceTimer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutSeconds * 1000);
+    forceTimer.unref();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+    await database.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Thước Đo could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

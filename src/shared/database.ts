@@ -1,0 +1,62 @@
+// Database connection: Mongoose on MONGODB_URI, or on the embedded engine started in-process over loopback.
+import path from 'node:path';
+import mongoose from 'mongoose';
+import { startEngine, type RunningEngine } from '../engine';
+import type { Logger } from './logger';
+
+export interface Database {
+  uri: string;
+  /** Where the embedded engine keeps its files; null with MONGODB_URI. */
+  dataDir: string | null;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  uri: string | null;
+  dataDir: string | null;
+  logger: Logger;
+}
+
+/** Connects the default Mongoose connection; starts the embedded engine first when there is no URI. */
+export async function connectDatabase(options: DatabaseOptions): Promise<Database> {
+  let engine: RunningEngine | null = null;
+  let uri = options.uri;
+  let dataDir: string | null = null;
+  if (!uri) {
+    dataDir = options.dataDir === null ? null : path.resolve(options.dataDir);
+    engine = await startEngine({ dataDir, logger: options.logger.child({ component: 'engine' }) });
+    uri = `${engine.uri.replace(/\/?\?.*$/, '')}/thuocdo?directConnection=true`;
+  }
+  mongoose.set('strictQuery', true);
+  try {
+    await mongoose.connect(uri, { serverSelectionTimeoutMS: 5000, autoIndex: true });
+    await mongoose.connection.syncIndexes();
+  } catch (error) {
+    await engine?.close();
+    throw error;
+  }
+  return {
+    uri,
+    dataDir,
+    async close() {
+      await mongoose.disconnect();
+      await engine?.close();
+    },
+  };
+}
+
+/** True when the database answers a ping within the timeout. */
+export async function databaseIsReady(timeoutMs = 2000): Promise<boolean> {
+  const db = mongoose.connection.db;
+  if (mongoose.connection.readyState !== 1 || !db) return false;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const ping = db.admin().ping().then(() => true).catch(() => false);
+    return await Promise.race([ping, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -17,7 +17,7 @@ export interface TestApp {
 /** Builds the app against its own database; pass env overrides to change configuration. */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const database = await startTestDatabase();
-  const config = loadConfig({ LOG_LEVEL: 'silent', PUBLIC_BASE_URL: 'https://thuocdo.test', ...env });
+  const config = loadConfig({ LOG_LEVEL: 'silent', PUBLIC_BASE_URL: 'http://thuocdo.test', ...env });
   const logger = createLogger('silent');
   await mongoose.connect(database.uri, { serverSelectionTimeoutMS: 5000 });
   await mongoose.connection.syncIndexes();

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { NextFunction, Request, Response } from 'express';
+import { localesDir } from './paths';
 
 export const LANGUAGES = ['vi', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -11,7 +12,6 @@ export const LANGUAGE_COOKIE = 'lang';
 type Catalogue = { [key: string]: string | Catalogue };
 export type Translate = (key: string, params?: Record<string, string | number>) => string;
 
-const localesDir = path.resolve(__dirname, '../../locales');
 const catalogues = new Map<Language, Catalogue>();
 
 function catalogue(lang: Language): Catalogue {

@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import express, { type RequestHandler } from 'express';
+import { publicDir } from '../paths';
 
-export const publicDir = path.resolve(__dirname, '../../../public');
 const hashes = new Map<string, string>();
 
 /** URL of a file in public/, e.g. asset('css/app.css') → /static/css/app.css?v=1a2b3c4d. */

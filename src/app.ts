@@ -6,13 +6,13 @@ import cookieParser from 'cookie-parser';
 import express, { type Express, type Request } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
-import path from 'node:path';
 import type { Config } from './config';
 import { AppError } from './shared/errors';
 import { asset, staticFiles } from './shared/http/assets';
 import { errorHandler, notFoundHandler } from './shared/http/error-handler';
 import { healthRouter } from './shared/http/health.routes';
 import { i18nMiddleware } from './shared/i18n';
+import { viewsDir } from './shared/paths';
 import type { Logger } from './shared/logger';
 
 export interface AppDeps {
@@ -40,7 +40,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.set('view engine', 'ejs');
-  app.set('views', path.resolve(__dirname, '../views'));
+  app.set('views', viewsDir);
   app.set('query parser', 'simple');
 
   app.use(

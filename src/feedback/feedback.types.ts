@@ -72,3 +72,10 @@ export interface FeedbackRecord {
 export function isCounted(feedback: Pick<FeedbackRecord, 'spam' | 'replacedBy'>): boolean {
   return !feedback.spam && !feedback.replacedBy;
 }
+
+const VIETNAM_OFFSET_MS = 7 * 3600 * 1000;
+
+/** The local day in Asia/Ho_Chi_Minh (UTC+7 all year, no daylight saving) as 'YYYY-MM-DD'. */
+export function localDayOf(date: Date): string {
+  return new Date(date.getTime() + VIETNAM_OFFSET_MS).toISOString().slice(0, 10);
+}

@@ -1,8 +1,7 @@
 // On-disk storage: group-committed journal generations, snapshots with compaction, recovery at open.
 import fs from 'node:fs';
 import path from 'node:path';
-import { serialize } from 'bson';
-import { JOURNAL_MAGIC, encodeFrame } from './frame';
+import { JOURNAL_MAGIC, encodeFrame, encodeWrite } from './frame';
 import { journalEntries, scanJournal, type JournalScan } from './journal';
 import { acquireLock } from './lock';
 import { readSnapshot, verifySnapshot, writeSnapshotSync } from './snapshot';
@@ -233,7 +232,7 @@ export class DiskStorage implements Storage {
     if (entries.length === 0) return Promise.resolve();
     let bytes: Uint8Array;
     try {
-      bytes = serialize({ e: entries });
+      bytes = encodeWrite(entries);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -331,6 +330,10 @@ export class DiskStorage implements Storage {
     if (this.compactionScheduled || this.closing || this.bytesSinceSnapshot < limit) return;
     this.compactionScheduled = true;
     setImmediate(() => {
+      if (this.closing) {
+        this.compactionScheduled = false;
+        return;
+      }
       this.snapshotNow()
         .catch((err: unknown) => {
           this.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'automatic snapshot failed');

@@ -1,6 +1,6 @@
 // Checksummed frames: the unit every storage file is made of (magic, length, CRC32, payload of BSON documents).
 import { crc32 } from 'node:zlib';
-import { deserialize, type Document } from 'bson';
+import { deserialize, serialize, type Document } from 'bson';
 
 /** Frame header: 4-byte magic, u32 LE payload length, u32 LE CRC32 over (length bytes + payload). */
 export const HEADER_BYTES = 12;
@@ -76,4 +76,32 @@ export function decodeDocuments(buf: Buffer, start: number, end: number): Docume
   const ranges = documentRanges(buf, start, end);
   if (!ranges) throw new Error('payload is not a sequence of BSON documents');
   return ranges.map(([from, to]) => deserialize(buf.subarray(from, to), DESERIALIZE_OPTIONS));
+}
+
+/**
+ * Encodes one logical write as the BSON document `{ e: [entries] }`. Entries are serialized one by one, so a
+ * write is not bound by the serializer's 16 MiB buffer (only each entry is).
+ */
+export function encodeWrite(entries: readonly Record<string, unknown>[]): Buffer {
+  const parts: Uint8Array[] = [];
+  let arrayBytes = 4 + 1;
+  entries.forEach((entry, i) => {
+    const key = Buffer.from(`\x03${i}\x00`, 'latin1');
+    const doc = serialize(entry);
+    parts.push(key, doc);
+    arrayBytes += key.length + doc.length;
+  });
+  const total = 4 + 3 + arrayBytes + 1;
+  const out = Buffer.allocUnsafe(total);
+  out.writeInt32LE(total, 0);
+  out.write('\x04e\x00', 4, 'latin1');
+  out.writeInt32LE(arrayBytes, 7);
+  let offset = 11;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  out[offset] = 0;
+  out[offset + 1] = 0;
+  return out;
 }

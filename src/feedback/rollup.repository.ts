@@ -1,0 +1,140 @@
+// Roll-up queries: atomic increments, version-guarded replacement, and the aggregation over counted raw feedback.
+import mongoose, { type Types } from 'mongoose';
+import { MongoServerError, type Collection, type Document } from 'mongodb';
+import type { FeedbackRecord } from './feedback.types';
+import { RollupModel, type RollupRecord } from './rollup.model';
+
+const FEEDBACK_COLLECTION = 'feedbacks';
+const DUPLICATE_KEY = 11000;
+
+export interface CounterDay {
+  counterId: Types.ObjectId;
+  day: string;
+}
+
+/** The fields of a counted vote that a recomputation folds into a roll-up. */
+export type CountedVote = Pick<FeedbackRecord, 'quick' | 'elements' | 'trips' | 'wentWell' | 'wentBadly' | 'channel'>;
+
+export interface CountedGroup extends CounterDay {
+  officeId: Types.ObjectId;
+  unitCode: string;
+  unitPath: string[];
+  votes: CountedVote[];
+}
+
+type RollupMeta = Pick<RollupRecord, 'officeId' | 'unitCode' | 'unitPath'>;
+
+function feedbackCollection(): Collection<Document> {
+  return mongoose.connection.collection(FEEDBACK_COLLECTION);
+}
+
+function rollupCollection(): Collection<Document> {
+  return RollupModel.collection as unknown as Collection<Document>;
+}
+
+export function isDuplicateKey(error: unknown): boolean {
+  return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
+}
+
+/** One atomic upsert: `$inc` on the counter-day document, metadata set when it is created. */
+export async function incrementRollup(key: CounterDay, meta: RollupMeta, inc: Record<string, number>): Promise<void> {
+  const update = { $inc: inc, $setOnInsert: { officeId: meta.officeId, unitCode: meta.unitCode, unitPath: meta.unitPath } };
+  try {
+    await rollupCollection().updateOne({ counterId: key.counterId, day: key.day }, update, { upsert: true });
+  } catch (error) {
+    // Two first votes of a counter-day raced on the unique index: the document exists now, so increment it.
+    if (!isDuplicateKey(error)) throw error;
+    await rollupCollection().updateOne({ counterId: key.counterId, day: key.day }, update, { upsert: true });
+  }
+}
+
+/** Counted feedback (not spam, not replaced) grouped by counter and local day. */
+export async function aggregateCounted(filter: Partial<CounterDay> = {}): Promise<CountedGroup[]> {
+  const match: Record<string, unknown> = { spam: null, replacedBy: null };
+  if (filter.counterId) match.counterId = filter.counterId;
+  if (filter.day) match.localDay = filter.day;
+  const groups = await feedbackCollection()
+    .aggregate(
+      [
+        { $match: match },
+        {
+          $group: {
+            _id: { counterId: '$counterId', day: '$localDay' },
+            officeId: { $first: '$officeId' },
+            unitCode: { $first: '$unitCode' },
+            unitPath: { $first: '$unitPath' },
+            votes: {
+              $push: {
+                quick: '$quick',
+                elements: '$elements',
+                trips: '$trips',
+                wentWell: '$wentWell',
+                wentBadly: '$wentBadly',
+                channel: '$channel',
+              },
+            },
+          },
+        },
+      ],
+      { allowDiskUse: true },
+    )
+    .toArray();
+  return groups.map((group) => ({
+    counterId: group._id.counterId as Types.ObjectId,
+    day: group._id.day as string,
+    officeId: group.officeId as Types.ObjectId,
+    unitCode: group.unitCode as string,
+    unitPath: group.unitPath as string[],
+    votes: group.votes as CountedVote[],
+  }));
+}
+
+export async function findRollups(filter: Record<string, unknown>): Promise<RollupRecord[]> {
+  return (await rollupCollection().find(filter).toArray()) as unknown as RollupRecord[];
+}
+
+export async function findRollup(key: CounterDay): Promise<RollupRecord | null> {
+  return (await rollupCollection().findOne({ counterId: key.counterId, day: key.day })) as RollupRecord | null;
+}
+
+/** Replaces the roll-up only if no increment touched it since it was read at `version`; false otherwise. */
+export async function replaceRollupIfUnchanged(existing: RollupRecord, next: Omit<RollupRecord, '_id'>): Promise<boolean> {
+  const result = await rollupCollection().replaceOne({ _id: existing._id, version: existing.version }, next);
+  return result.matchedCount === 1;
+}
+
+/** Inserts a roll-up that did not exist; false when another writer created it first. */
+export async function insertRollup(next: Omit<RollupRecord, '_id'>): Promise<boolean> {
+  try {
+    await rollupCollection().insertOne({ ...next });
+    return true;
+  } catch (error) {
+    if (isDuplicateKey(error)) return false;
+    throw error;
+  }
+}
+
+/** Counter-days that hold feedback still marked 'pending' and created at or before `cutoff`. */
+export async function findStalePending(cutoff: Date): Promise<CounterDay[]> {
+  const groups = await feedbackCollection()
+    .aggregate([{ $match: { rollup: 'pending', createdAt: { $lte: cutoff } } }, { $group: { _id: { counterId: '$counterId', day: '$localDay' } } }])
+    .toArray();
+  return groups.map((group) => ({ counterId: group._id.counterId as Types.ObjectId, day: group._id.day as string }));
+}
+
+/** True when the counter-day has 'pending' feedback newer than `cutoff` (a request may still be applying it). */
+export async function hasRecentPending(key: CounterDay, cutoff: Date): Promise<boolean> {
+  const found = await feedbackCollection().findOne(
+    { counterId: key.counterId, localDay: key.day, rollup: 'pending', createdAt: { $gt: cutoff } },
+    { projection: { _id: 1 } },
+  );
+  return found !== null;
+}
+
+export async function markPendingApplied(key: CounterDay, cutoff: Date): Promise<number> {
+  const result = await feedbackCollection().updateMany(
+    { counterId: key.counterId, localDay: key.day, rollup: 'pending', createdAt: { $lte: cutoff } },
+    { $set: { rollup: 'applied' } },
+  );
+  return result.modifiedCount;
+}

@@ -1,0 +1,63 @@
+// Aggregation expressions: evaluation through the engine's mingo context, with strict operator names.
+
+import { ErrorCodes, MongoError } from '../errors';
+import { isPlainObject, type Doc } from './compare';
+import { toMongoError } from './convert';
+import { engineOptions, evalExpr, hasExpressionOperator, type MingoOptions } from './mingo';
+
+/** Throws code 168 for any `$name` key in an expression that is not a known expression operator. */
+export function checkExpression(expr: unknown): void {
+  if (Array.isArray(expr)) {
+    for (const e of expr) checkExpression(e);
+    return;
+  }
+  if (!isPlainObject(expr)) return;
+  const keys = Object.keys(expr);
+  if (keys.length > 0 && keys[0].startsWith('$')) {
+    const op = keys[0];
+    if (keys.length > 1) {
+      throw new MongoError(15983, `an expression specification must contain exactly one field, the name of the expression. Found ${keys.length} fields in ${JSON.stringify(expr)}`);
+    }
+    if (op === '$literal') return;
+    if (!hasExpressionOperator(op)) {
+      throw new MongoError(ErrorCodes.InvalidPipelineOperator, `Unrecognized expression '${op}'`);
+    }
+    checkExpression(expr[op]);
+    return;
+  }
+  for (const k of keys) checkExpression(expr[k]);
+}
+
+const optionsCache = new WeakMap<object, MingoOptions>();
+let plainOptions: MingoOptions | undefined;
+
+function optionsFor(variables: Doc | undefined): MingoOptions {
+  if (!variables) {
+    plainOptions ??= engineOptions() as MingoOptions;
+    return plainOptions;
+  }
+  let o = optionsCache.get(variables);
+  if (!o) {
+    o = engineOptions({ variables }) as MingoOptions;
+    optionsCache.set(variables, o);
+  }
+  return o;
+}
+
+/** Evaluates an aggregation expression against a document (checkOnly: validate operator names only). */
+export function evaluateExpression(doc: Doc, expr: unknown, variables?: Doc, checkOnly = false): unknown {
+  if (checkOnly) {
+    checkExpression(expr);
+    return undefined;
+  }
+  try {
+    return evalExpr(doc, expr, optionsFor(variables));
+  } catch (e) {
+    throw toMongoError(e);
+  }
+}
+
+/** Aggregation truthiness: false, null, undefined and 0 are false; everything else is true. */
+export function isTruthy(v: unknown): boolean {
+  return !(v === false || v === null || v === undefined || v === 0);
+}

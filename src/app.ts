@@ -7,6 +7,8 @@ import express, { type Express, type Request } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Config } from './config';
+import { auditRouter } from './audit';
+import { authMiddleware, authRouter, usersRouter } from './auth';
 import { AppError } from './shared/errors';
 import { asset, staticFiles } from './shared/http/assets';
 import { errorHandler, notFoundHandler } from './shared/http/error-handler';
@@ -91,6 +93,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRouter());
   app.use(express.json({ limit: BODY_LIMIT, verify: verifyUtf8 }));
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 200, verify: verifyUtf8 }));
+  app.use(authMiddleware({ config, logger }));
+  app.use(authRouter({ config, logger }));
+  app.use(usersRouter());
+  app.use(auditRouter());
 
   app.get('/', (_req, res) => res.render('home/index'));
 

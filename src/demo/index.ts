@@ -1,5 +1,6 @@
 // Demo mode: seeds units, accounts and synthetic feedback (idempotent) and describes the demo accounts.
 import type { Config } from '../config';
+import { seedDemoUsers } from '../auth';
 import type { Logger } from '../shared/logger';
 
 export interface DemoDeps {
@@ -9,11 +10,12 @@ export interface DemoDeps {
 
 /** Seeds every component's demo data; running it twice changes nothing. */
 export async function seedDemo(deps: DemoDeps): Promise<void> {
+  await seedDemoUsers(deps);
   deps.logger.info('demo data ready');
 }
 
 export function describeDemoAccounts(config: Config): string[] {
   return [
-    `Demo accounts (password "${config.demo.password}"): admin, official.hanoi, official.odien, hotline`,
+    `Demo accounts (password "${config.demo.password}"): admin, official.hanoi, official.odien, hotline, viewer.hanoi`,
   ];
 }

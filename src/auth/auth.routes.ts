@@ -103,7 +103,7 @@ export function authRouter(deps: AuthDeps): Router {
 
   async function renderTokens(req: Request, res: Response, status: number, view: { created?: { token: string; name: string }; errors?: FieldErrors; name?: string }) {
     const tokens = await listOwnApiTokens(currentActor(req));
-    res.status(status).set('Cache-Control', 'no-store').render('account/tokens', {
+    res.status(status).set('Cache-Control', 'no-store').render('auth/tokens', {
       title: req.t('tokens.title'),
       tokens,
       created: view.created ?? null,
@@ -136,7 +136,7 @@ export function authRouter(deps: AuthDeps): Router {
   });
 
   function renderPassword(req: Request, res: Response, status: number, view: { errors?: FieldErrors; done?: boolean }) {
-    res.status(status).set('Cache-Control', 'no-store').render('account/password', {
+    res.status(status).set('Cache-Control', 'no-store').render('auth/password', {
       title: req.t('auth.password.title'),
       errors: view.errors ?? {},
       done: view.done ?? false,

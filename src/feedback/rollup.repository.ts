@@ -1,10 +1,10 @@
 // Roll-up queries: atomic increments, version-guarded replacement, and the aggregation over counted raw feedback.
-import mongoose, { type Types } from 'mongoose';
+import type { Types } from 'mongoose';
 import { MongoServerError, type Collection, type Document } from 'mongodb';
+import { FeedbackModel } from './feedback.model';
 import type { FeedbackRecord } from './feedback.types';
 import { RollupModel, type RollupRecord } from './rollup.model';
 
-const FEEDBACK_COLLECTION = 'feedbacks';
 const DUPLICATE_KEY = 11000;
 
 export interface CounterDay {
@@ -25,7 +25,7 @@ export interface CountedGroup extends CounterDay {
 type RollupMeta = Pick<RollupRecord, 'officeId' | 'unitCode' | 'unitPath'>;
 
 function feedbackCollection(): Collection<Document> {
-  return mongoose.connection.collection(FEEDBACK_COLLECTION);
+  return FeedbackModel.collection as unknown as Collection<Document>;
 }
 
 function rollupCollection(): Collection<Document> {

@@ -1,0 +1,211 @@
+// Conformance: an engine process killed with SIGKILL mid-write reopens with every acknowledged write, once.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { MongoClient } from 'mongodb';
+import { embeddedOnly, freePort, runProcess, startChildEngine, type ChildEngine, type LooseDoc } from './support';
+
+const payload = 'ư'.repeat(200);
+
+interface StreamResult {
+  acked: Set<string>;
+  counterAcked: number;
+  counterAttempted: number;
+}
+
+/** Streams inserts (single and batched) and $inc updates until the server dies; records what was acknowledged. */
+async function streamWrites(engine: ChildEngine, round: number, killAfterAcks: number, killDelayMs: number): Promise<StreamResult> {
+  const client = new MongoClient(engine.uri, { retryWrites: false, serverSelectionTimeoutMS: 1500, connectTimeoutMS: 1500 });
+  await client.connect();
+  const coll = client.db('durable').collection<LooseDoc>('events');
+  const counters = client.db('durable').collection<LooseDoc>('counters');
+  const acked = new Set<string>();
+  let counterAcked = 0;
+  let counterAttempted = 0;
+  let alive = true;
+  let killTimer: NodeJS.Timeout | undefined;
+  const killed = new Promise<void>((resolve) => {
+    const check = setInterval(() => {
+      if (acked.size >= killAfterAcks) {
+        clearInterval(check);
+        killTimer = setTimeout(() => {
+          engine.process.kill('SIGKILL');
+          resolve();
+        }, killDelayMs);
+      }
+    }, 5);
+  });
+
+  const single = async (writer: number): Promise<void> => {
+    for (let n = 0; alive; n += 1) {
+      const key = `${round}:${writer}:${n}`;
+      try {
+        await coll.insertOne({ key, round, writer, n, payload, nested: { at: new Date(), list: [n, key] } });
+        acked.add(key);
+      } catch {
+        return;
+      }
+    }
+  };
+  const batched = async (writer: number): Promise<void> => {
+    for (let n = 0; alive; n += 1) {
+      const keys = Array.from({ length: 25 }, (_, i) => `${round}:${writer}:${n}:${i}`);
+      try {
+        await coll.insertMany(keys.map((key, i) => ({ key, round, writer, n: i, payload, nested: { at: new Date(), list: [i, key] } })));
+        keys.forEach((key) => acked.add(key));
+      } catch {
+        return;
+      }
+    }
+  };
+  const incrementer = async (): Promise<void> => {
+    while (alive) {
+      counterAttempted += 1;
+      try {
+        await counters.updateOne({ _id: 'c' }, { $inc: { n: 1 } }, { upsert: true });
+        counterAcked = counterAttempted;
+      } catch {
+        return;
+      }
+    }
+  };
+
+  const writers = Promise.all([single(1), single(2), single(3), single(4), batched(5), batched(6), incrementer()]);
+  await killed;
+  await engine.exited;
+  alive = false;
+  await writers;
+  if (killTimer) clearTimeout(killTimer);
+  await client.close(true).catch(() => undefined);
+  return { acked, counterAcked, counterAttempted };
+}
+
+async function readBack(engine: ChildEngine): Promise<{ keys: string[]; partial: number; counter: number }> {
+  const client = new MongoClient(engine.uri);
+  await client.connect();
+  try {
+    const db = client.db('durable');
+    const docs = await db.collection<LooseDoc>('events').find({}, { projection: { key: 1, payload: 1, nested: 1 } }).toArray();
+    const partial = docs.filter((doc) => doc.payload !== payload || !Array.isArray(doc.nested?.list) || doc.nested.list[1] !== doc.key).length;
+    const counter = Number((await db.collection<LooseDoc>('counters').findOne({ _id: 'c' }))?.n ?? 0);
+    return { keys: docs.map((doc) => String(doc.key)), partial, counter };
+  } finally {
+    await client.close();
+  }
+}
+
+function expectAllAckedOnce(keys: string[], acked: Set<string>): void {
+  const seen = new Map<string, number>();
+  for (const key of keys) seen.set(key, (seen.get(key) ?? 0) + 1);
+  const missing = [...acked].filter((key) => !seen.has(key));
+  const duplicated = [...seen].filter(([, count]) => count > 1).map(([key]) => key);
+  expect({ missing: missing.slice(0, 10), missingCount: missing.length, duplicated: duplicated.slice(0, 10) }).toEqual({
+    missing: [],
+    missingCount: 0,
+    duplicated: [],
+  });
+}
+
+let dataDir = '';
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'engine-durability-'));
+});
+
+afterAll(async () => {
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+embeddedOnly(
+  'when the engine is killed with SIGKILL during acknowledged writes, then every acknowledged write survives exactly once',
+  async () => {
+    const allAcked = new Set<string>();
+    let counterFloor = 0;
+    let counterCeiling = 0;
+    for (let round = 1; round <= 2; round += 1) {
+      const engine = await startChildEngine(dataDir);
+      try {
+        const before = await readBack(engine);
+        expectAllAckedOnce(before.keys, allAcked);
+        expect(before.partial).toBe(0);
+        const result = await streamWrites(engine, round, 100 + Math.floor(Math.random() * 400), Math.floor(Math.random() * 400));
+        expect(result.acked.size).toBeGreaterThan(0);
+        result.acked.forEach((key) => allAcked.add(key));
+        counterFloor += result.counterAcked;
+        counterCeiling += result.counterAttempted;
+      } finally {
+        if (engine.process.exitCode === null && engine.process.signalCode === null) engine.process.kill('SIGKILL');
+        await engine.exited;
+      }
+      const reopened = await startChildEngine(dataDir);
+      try {
+        const after = await readBack(reopened);
+        expectAllAckedOnce(after.keys, allAcked);
+        expect(after.partial).toBe(0);
+        expect(after.counter).toBeGreaterThanOrEqual(counterFloor);
+        expect(after.counter).toBeLessThanOrEqual(counterCeiling);
+        counterFloor = after.counter;
+        counterCeiling = after.counter;
+        const extra = new Set(after.keys.filter((key) => !allAcked.has(key)));
+        extra.forEach((key) => allAcked.add(key));
+      } finally {
+        reopened.process.kill('SIGTERM');
+        await reopened.exited;
+      }
+    }
+  },
+  120000,
+);
+
+embeddedOnly(
+  'when a second process opens a data directory that is in use, then it refuses to start',
+  async () => {
+    const engine = await startChildEngine(dataDir);
+    try {
+      const port = await freePort();
+      const second = await runProcess(
+        ['--import', 'tsx', 'src/engine/cli.ts', '--port', String(port), '--data-dir', dataDir],
+        { ...process.env },
+        20000,
+      );
+      expect(second.code).not.toBe(0);
+      expect(second.code).not.toBeNull();
+      expect(second.stdout + second.stderr).not.toContain('listening on');
+      const client = new MongoClient(engine.uri);
+      try {
+        await client.connect();
+        expect(await client.db('admin').command({ ping: 1 })).toMatchObject({ ok: 1 });
+      } finally {
+        await client.close();
+      }
+    } finally {
+      engine.process.kill('SIGTERM');
+      await engine.exited;
+    }
+  },
+  60000,
+);
+
+embeddedOnly(
+  'when the engine gets SIGTERM, then it exits cleanly and the next start sees the data',
+  async () => {
+    const engine = await startChildEngine(dataDir);
+    const client = new MongoClient(engine.uri);
+    await client.connect();
+    await client.db('durable').collection<LooseDoc>('graceful').insertOne({ _id: 'kept' });
+    await client.close();
+    engine.process.kill('SIGTERM');
+    expect(await engine.exited).toBe(0);
+    const again = await startChildEngine(dataDir);
+    const check = new MongoClient(again.uri);
+    try {
+      await check.connect();
+      expect(await check.db('durable').collection<LooseDoc>('graceful').findOne({ _id: 'kept' })).toEqual({ _id: 'kept' });
+    } finally {
+      await check.close();
+      again.process.kill('SIGTERM');
+      await again.exited;
+    }
+  },
+  60000,
+);

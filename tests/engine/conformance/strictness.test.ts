@@ -1,0 +1,140 @@
+// Conformance: what the server refuses, with MongoDB's codes, and that bad input never takes the server down.
+import { Socket } from 'node:net';
+import { MongoClient, MongoServerError, type Db, type Document } from 'mongodb';
+import { startEngine } from '../../../src/engine';
+import { startTestDatabase, type TestDatabase } from '../../helpers/database';
+import { connectClient, embeddedOnly, isStandalone, rejectionOf, type LooseDoc } from './support';
+
+let database: TestDatabase;
+let client: MongoClient;
+let db: Db;
+
+beforeAll(async () => {
+  database = await startTestDatabase('conf_strict');
+  client = await connectClient(database);
+  db = client.db(database.dbName);
+  await db.collection<LooseDoc>('items').insertMany([{ _id: 1, name: 'text', list: 'not an array', n: 1 }]);
+});
+
+afterAll(async () => {
+  await db?.dropDatabase().catch(() => undefined);
+  await client?.close();
+  await database?.stop();
+});
+
+test('when an unknown command is sent, then the server answers CommandNotFound (59)', async () => {
+  const error = await rejectionOf(db.command({ frobnicate: 1 }));
+  expect(error).toBeInstanceOf(MongoServerError);
+  expect(error.code).toBe(59);
+  expect(error.codeName).toBe('CommandNotFound');
+  expect(error.message).toContain('frobnicate');
+});
+
+test('when a query uses an unknown operator, then the server answers BadValue (2) naming it', async () => {
+  const error = await rejectionOf(db.collection<LooseDoc>('items').find({ n: { $frob: 1 } }).toArray());
+  expect(error.code).toBe(2);
+  expect(error.message).toContain('$frob');
+});
+
+test('when a pipeline uses an unknown stage, then the server answers 40324 naming it', async () => {
+  const error = await rejectionOf(db.collection<LooseDoc>('items').aggregate([{ $frob: {} }]).toArray());
+  expect(error.code).toBe(40324);
+  expect(error.message).toContain('$frob');
+});
+
+test('when an expression uses an unknown operator, then the server answers 168 InvalidPipelineOperator', async () => {
+  const error = await rejectionOf(db.collection<LooseDoc>('items').aggregate([{ $project: { x: { $frob: 1 } } }]).toArray());
+  expect(error.code).toBe(168);
+});
+
+test('when an update uses an unknown operator, then the server refuses it and the document stays', async () => {
+  const error = await rejectionOf(db.collection<LooseDoc>('items').updateOne({ _id: 1 }, { $frob: { n: 1 } }));
+  expect(error).toBeInstanceOf(MongoServerError);
+  expect(error.code).toBe(9);
+  expect(await db.collection<LooseDoc>('items').findOne({ _id: 1 })).toMatchObject({ n: 1 });
+});
+
+test('when $inc targets a string, then the update fails with TypeMismatch (14) and nothing changes', async () => {
+  const error = await rejectionOf(db.collection<LooseDoc>('items').updateOne({ _id: 1 }, { $inc: { name: 1 } }));
+  expect(error.code).toBe(14);
+  expect(await db.collection<LooseDoc>('items').findOne({ _id: 1 })).toMatchObject({ name: 'text' });
+});
+
+test('when $push targets a non-array, then the update fails with BadValue (2) and nothing changes', async () => {
+  const error = await rejectionOf(db.collection<LooseDoc>('items').updateOne({ _id: 1 }, { $push: { list: 1 } } as Document));
+  expect(error.code).toBe(2);
+  expect(await db.collection<LooseDoc>('items').findOne({ _id: 1 })).toMatchObject({ list: 'not an array' });
+});
+
+test('when a transaction is attempted on a standalone, then it fails with code 20 and nothing is written', async () => {
+  if (!(await isStandalone(client))) {
+    // A replica set or mongos runs the transaction; this check only describes a standalone server.
+    expect(database.external).toBe(true);
+    return;
+  }
+  const session = client.startSession();
+  try {
+    session.startTransaction();
+    const error = await rejectionOf(db.collection<LooseDoc>('tx').insertOne({ a: 1 }, { session }));
+    expect(error.code).toBe(20);
+    expect(error.message).toContain('Transaction numbers are only allowed on a replica set member or mongos');
+    await session.abortTransaction().catch(() => undefined);
+  } finally {
+    await session.endSession();
+  }
+  expect(await db.collection<LooseDoc>('tx').countDocuments()).toBe(0);
+});
+
+test('when an _id holds a $-prefixed field, then the server refuses the insert', async () => {
+  const error = await rejectionOf(db.collection<LooseDoc>('ids').insertOne({ _id: { $bad: 1 } } as unknown as LooseDoc));
+  expect(error).toBeInstanceOf(MongoServerError);
+  expect(await db.collection<LooseDoc>('ids').countDocuments()).toBe(0);
+});
+
+describe('malformed input', () => {
+  embeddedOnly('when garbage bytes arrive on a connection, then that connection is closed and the server keeps serving', async () => {
+    const engine = await startEngine({ dataDir: null });
+    try {
+      const url = new URL(engine.uri);
+      const closed = await new Promise<boolean>((resolve) => {
+        const socket = new Socket();
+        socket.once('close', () => resolve(true));
+        socket.once('error', () => undefined);
+        socket.connect(Number(url.port), '127.0.0.1', () => {
+          const header = Buffer.alloc(16);
+          header.writeInt32LE(16 + 8, 0);
+          header.writeInt32LE(1, 4);
+          header.writeInt32LE(0, 8);
+          header.writeInt32LE(2013, 12);
+          socket.write(Buffer.concat([header, Buffer.from([0, 0, 0, 0, 7, 0xff, 0xff, 0xff])]));
+        });
+        setTimeout(() => resolve(false), 5000);
+      });
+      expect(closed).toBe(true);
+      const oversized = await new Promise<boolean>((resolve) => {
+        const socket = new Socket();
+        socket.once('close', () => resolve(true));
+        socket.once('error', () => undefined);
+        socket.connect(Number(url.port), '127.0.0.1', () => {
+          const header = Buffer.alloc(16);
+          header.writeInt32LE(2_000_000_000, 0);
+          header.writeInt32LE(1, 4);
+          header.writeInt32LE(0, 8);
+          header.writeInt32LE(2013, 12);
+          socket.write(header);
+        });
+        setTimeout(() => resolve(false), 5000);
+      });
+      expect(oversized).toBe(true);
+      const probe = new MongoClient(engine.uri);
+      try {
+        await probe.connect();
+        expect(await probe.db('admin').command({ ping: 1 })).toMatchObject({ ok: 1 });
+      } finally {
+        await probe.close();
+      }
+    } finally {
+      await engine.close();
+    }
+  });
+});

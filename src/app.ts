@@ -9,6 +9,7 @@ import { pinoHttp } from 'pino-http';
 import type { Config } from './config';
 import { auditRouter } from './audit';
 import { authMiddleware, authRouter, usersRouter } from './auth';
+import { qrRouter } from './qr';
 import { AppError } from './shared/errors';
 import { asset, staticFiles } from './shared/http/assets';
 import { errorHandler, notFoundHandler } from './shared/http/error-handler';
@@ -16,6 +17,7 @@ import { healthRouter } from './shared/http/health.routes';
 import { i18nMiddleware } from './shared/i18n';
 import { viewsDir } from './shared/paths';
 import type { Logger } from './shared/logger';
+import { unitsRouter } from './units';
 
 export interface AppDeps {
   config: Config;
@@ -97,6 +99,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(authRouter({ config, logger }));
   app.use(usersRouter());
   app.use(auditRouter());
+  app.use(unitsRouter({ config }));
+  app.use(qrRouter({ config }));
 
   app.get('/', (_req, res) => res.render('home/index'));
 

@@ -1,6 +1,7 @@
 // Demo mode: seeds units, accounts and synthetic feedback (idempotent) and describes the demo accounts.
 import type { Config } from '../config';
 import { seedDemoUsers } from '../auth';
+import { seedDemoUnits } from '../units';
 import type { Logger } from '../shared/logger';
 
 export interface DemoDeps {
@@ -10,6 +11,7 @@ export interface DemoDeps {
 
 /** Seeds every component's demo data; running it twice changes nothing. */
 export async function seedDemo(deps: DemoDeps): Promise<void> {
+  await seedDemoUnits(deps);
   await seedDemoUsers(deps);
   deps.logger.info('demo data ready');
 }

@@ -5,6 +5,7 @@
 import type * as CoreT from '../../../node_modules/mingo/types/core';
 import type * as QueryT from '../../../node_modules/mingo/types/query';
 import type * as AggregatorT from '../../../node_modules/mingo/types/aggregator';
+import type * as LazyT from '../../../node_modules/mingo/types/lazy';
 import type * as AccumulatorOpsT from '../../../node_modules/mingo/types/operators/accumulator';
 import type * as ExpressionOpsT from '../../../node_modules/mingo/types/operators/expression';
 import type * as PipelineOpsT from '../../../node_modules/mingo/types/operators/pipeline';
@@ -17,6 +18,7 @@ import type { Options } from '../../../node_modules/mingo/types/types';
 const core: typeof CoreT = require('mingo/core');
 const queryMod: typeof QueryT = require('mingo/query');
 const aggregatorMod: typeof AggregatorT = require('mingo/aggregator');
+const lazyMod: typeof LazyT = require('mingo/lazy');
 const accumulatorOps: typeof AccumulatorOpsT = require('mingo/operators/accumulator');
 const expressionOps: typeof ExpressionOpsT = require('mingo/operators/expression');
 const pipelineOps: typeof PipelineOpsT = require('mingo/operators/pipeline');
@@ -35,6 +37,7 @@ export type AccumulatorFn = (coll: unknown[], expr: unknown, options: Options) =
 export const MingoQuery = queryMod.Query;
 export const MingoAggregator = aggregatorMod.Aggregator;
 export const evalExpr = core.evalExpr;
+export const Lazy = lazyMod.Lazy;
 export const builtinPipelineOps = pipelineOps as unknown as Record<string, PipelineFn>;
 export const builtinExpressionOps = expressionOps as unknown as Record<string, ExpressionFn>;
 
@@ -75,7 +78,7 @@ export function engineContext(): CoreT.Context {
 export function engineOptions(extra: Partial<Options> = {}): Partial<Options> {
   return {
     context: engineContext(),
-    processingMode: core.ProcessingMode.CLONE_INPUT,
+    processingMode: core.ProcessingMode.CLONE_OFF,
     useStrictMode: true,
     scriptEnabled: false,
     ...extra,

@@ -1,7 +1,7 @@
 // On-disk storage: group-committed journal generations, snapshots with compaction, recovery at open.
 import fs from 'node:fs';
 import path from 'node:path';
-import { JOURNAL_MAGIC, encodeFrame, encodeWrite } from './frame';
+import { JOURNAL_MAGIC, MAX_FRAME_PAYLOAD, encodeFrame, encodeWrite } from './frame';
 import { journalEntries, scanJournal, type JournalScan } from './journal';
 import { acquireLock } from './lock';
 import { readSnapshot, verifySnapshot, writeSnapshotSync } from './snapshot';
@@ -68,21 +68,35 @@ function fdatasync(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
 }
 
+/** Errors from platforms that cannot fsync a directory (Windows); there the rename itself is what we get. */
+function unsupportedDirSync(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'EISDIR' || code === 'EPERM' || code === 'EINVAL';
+}
+
 function fsyncDirSync(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
   try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    const fd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (err) {
+    if (!unsupportedDirSync(err)) throw err;
   }
 }
 
 async function fsyncDir(dir: string): Promise<void> {
-  const handle = await fs.promises.open(dir, 'r');
   try {
-    await handle.sync();
-  } finally {
-    await handle.close();
+    const handle = await fs.promises.open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    if (!unsupportedDirSync(err)) throw err;
   }
 }
 
@@ -235,6 +249,9 @@ export class DiskStorage implements Storage {
       bytes = encodeWrite(entries);
     } catch (err) {
       return Promise.reject(err);
+    }
+    if (bytes.length > MAX_FRAME_PAYLOAD) {
+      return Promise.reject(new StorageError('ETOOBIG', `one write of ${bytes.length} bytes exceeds the 1 GiB limit`));
     }
     this.recovery = null;
     const journal = this.current;

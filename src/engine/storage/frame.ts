@@ -21,15 +21,20 @@ export function encodeFrame(magic: Buffer, parts: readonly Uint8Array[]): Buffer
   let payloadBytes = 0;
   for (const part of parts) payloadBytes += part.length;
   const frame = Buffer.allocUnsafe(HEADER_BYTES + payloadBytes);
-  magic.copy(frame, 0);
-  frame.writeUInt32LE(payloadBytes, 4);
   let offset = HEADER_BYTES;
   for (const part of parts) {
     frame.set(part, offset);
     offset += part.length;
   }
-  frame.writeUInt32LE(frameChecksum(frame, 4, HEADER_BYTES, frame.length), 8);
+  sealFrame(magic, frame);
   return frame;
+}
+
+/** Fills in the header of a frame whose payload is already at `frame[HEADER_BYTES..]`. */
+export function sealFrame(magic: Buffer, frame: Buffer): void {
+  magic.copy(frame, 0);
+  frame.writeUInt32LE(frame.length - HEADER_BYTES, 4);
+  frame.writeUInt32LE(frameChecksum(frame, 4, HEADER_BYTES, frame.length), 8);
 }
 
 function frameChecksum(buf: Uint8Array, lengthAt: number, payloadStart: number, payloadEnd: number): number {

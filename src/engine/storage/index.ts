@@ -1,8 +1,15 @@
 // Durable storage of the engine: opaque BSON records in a group-committed journal plus snapshots.
 import { DiskStorage } from './disk-storage';
-import type { Recovered, Storage, StorageOptions, StorageStats, StoredRecord } from './types';
+import {
+  StorageError,
+  type Recovered,
+  type Storage,
+  type StorageOptions,
+  type StorageStats,
+  type StoredRecord,
+} from './types';
 
-export { StorageError } from './types';
+export { StorageError };
 export type { Recovered, Storage, StorageLogger, StorageOptions, StorageStats, StoredRecord } from './types';
 
 /** In-memory mode: every call succeeds and nothing persists. */
@@ -15,7 +22,7 @@ class MemoryStorage implements Storage {
   }
 
   append(entries: StoredRecord[]): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('storage is closed'));
+    if (this.closed) return Promise.reject(new StorageError('ECLOSED', 'storage is closed'));
     if (entries.length > 0) this.appends += 1;
     return Promise.resolve();
   }

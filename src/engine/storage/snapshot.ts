@@ -1,6 +1,6 @@
 // Snapshot files: records streamed into ~1 MiB checksummed frames, closed by an end frame holding the count.
 import fs from 'node:fs';
-import { serialize, deserialize } from 'bson';
+import { deserialize, serialize, serializeWithBufferAndIndex } from 'bson';
 import {
   DESERIALIZE_OPTIONS,
   HEADER_BYTES,
@@ -10,10 +10,13 @@ import {
   documentRanges,
   encodeFrame,
   readFrameAt,
+  sealFrame,
 } from './frame';
 import { StorageError, type StoredRecord } from './types';
 
 const CHUNK_BYTES = 1024 * 1024;
+/** Room for one more record past a full chunk (the bson serializer's own buffer is 17 MiB). */
+const CHUNK_SLACK = 17 * 1024 * 1024;
 const SNAPSHOT_MAGICS = [SNAPSHOT_MAGIC, SNAPSHOT_END_MAGIC];
 
 function writeAllSync(fd: number, buf: Buffer, position: number): void {
@@ -25,31 +28,29 @@ function writeAllSync(fd: number, buf: Buffer, position: number): void {
 
 /**
  * Writes every record of `records` to `fd` synchronously (the source is only consistent during this call),
- * holding at most one chunk in memory. Returns the record count and bytes written; the caller fsyncs.
+ * serializing into one reused chunk buffer. Returns the record count and bytes written; the caller fsyncs.
  */
 export function writeSnapshotSync(fd: number, records: Iterable<StoredRecord>): { count: number; bytes: number } {
-  let parts: Uint8Array[] = [];
-  let chunkBytes = 0;
+  const chunk = Buffer.allocUnsafe(HEADER_BYTES + CHUNK_BYTES + CHUNK_SLACK);
+  let used = HEADER_BYTES;
   let position = 0;
   let count = 0;
-  const flush = (magic: Buffer): void => {
-    const frame = encodeFrame(magic, parts);
+  const flush = (): void => {
+    const frame = chunk.subarray(0, used);
+    sealFrame(SNAPSHOT_MAGIC, frame);
     writeAllSync(fd, frame, position);
     position += frame.length;
-    parts = [];
-    chunkBytes = 0;
+    used = HEADER_BYTES;
   };
   for (const record of records) {
-    const bytes = serialize(record);
-    parts.push(bytes);
-    chunkBytes += bytes.length;
+    used = serializeWithBufferAndIndex(record, chunk, { index: used }) + 1;
     count += 1;
-    if (chunkBytes >= CHUNK_BYTES) flush(SNAPSHOT_MAGIC);
+    if (used - HEADER_BYTES >= CHUNK_BYTES) flush();
   }
-  if (parts.length > 0) flush(SNAPSHOT_MAGIC);
-  parts = [serialize({ count })];
-  flush(SNAPSHOT_END_MAGIC);
-  return { count, bytes: position };
+  if (used > HEADER_BYTES) flush();
+  const end = encodeFrame(SNAPSHOT_END_MAGIC, [serialize({ count })]);
+  writeAllSync(fd, end, position);
+  return { count, bytes: position + end.length };
 }
 
 function readExactSync(fd: number, length: number, position: number): Buffer {

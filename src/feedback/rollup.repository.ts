@@ -114,10 +114,18 @@ export async function insertRollup(next: Omit<RollupRecord, '_id'>): Promise<boo
   }
 }
 
+/**
+ * Filter on when a feedback became 'pending': `rollupPendingAt` when the state change records it (a spam flag on an
+ * old vote), otherwise its creation time.
+ */
+function pendingSince(condition: { $lte: Date } | { $gt: Date }): Record<string, unknown> {
+  return { $or: [{ rollupPendingAt: condition }, { rollupPendingAt: { $exists: false }, createdAt: condition }] };
+}
+
 /** Counter-days that hold feedback still marked 'pending' and created at or before `cutoff`. */
 export async function findStalePending(cutoff: Date): Promise<CounterDay[]> {
   const groups = await feedbackCollection()
-    .aggregate([{ $match: { rollup: 'pending', createdAt: { $lte: cutoff } } }, { $group: { _id: { counterId: '$counterId', day: '$localDay' } } }])
+    .aggregate([{ $match: { rollup: 'pending', ...pendingSince({ $lte: cutoff }) } }, { $group: { _id: { counterId: '$counterId', day: '$localDay' } } }])
     .toArray();
   return groups.map((group) => ({ counterId: group._id.counterId as Types.ObjectId, day: group._id.day as string }));
 }
@@ -125,7 +133,7 @@ export async function findStalePending(cutoff: Date): Promise<CounterDay[]> {
 /** True when the counter-day has 'pending' feedback newer than `cutoff` (a request may still be applying it). */
 export async function hasRecentPending(key: CounterDay, cutoff: Date): Promise<boolean> {
   const found = await feedbackCollection().findOne(
-    { counterId: key.counterId, localDay: key.day, rollup: 'pending', createdAt: { $gt: cutoff } },
+    { counterId: key.counterId, localDay: key.day, rollup: 'pending', ...pendingSince({ $gt: cutoff }) },
     { projection: { _id: 1 } },
   );
   return found !== null;
@@ -133,7 +141,7 @@ export async function hasRecentPending(key: CounterDay, cutoff: Date): Promise<b
 
 export async function markPendingApplied(key: CounterDay, cutoff: Date): Promise<number> {
   const result = await feedbackCollection().updateMany(
-    { counterId: key.counterId, localDay: key.day, rollup: 'pending', createdAt: { $lte: cutoff } },
+    { counterId: key.counterId, localDay: key.day, rollup: 'pending', ...pendingSince({ $lte: cutoff }) },
     { $set: { rollup: 'applied' } },
   );
   return result.modifiedCount;

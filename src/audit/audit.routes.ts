@@ -13,6 +13,13 @@ function localDayStart(day: string, offsetDays = 0): Date {
   return new Date(start.getTime() + offsetDays * 24 * 3600 * 1000);
 }
 
+/** The submitted filters as typed, to show them again next to their errors. */
+function rawFilters(query: unknown): Record<string, string> {
+  const raw = (query && typeof query === 'object' ? query : {}) as Record<string, unknown>;
+  const text = (value: unknown) => (typeof value === 'string' ? value.slice(0, 60) : '');
+  return { actor: text(raw.actor), action: text(raw.action), from: text(raw.from), to: text(raw.to) };
+}
+
 export function auditRouter(): Router {
   const router = Router();
 
@@ -30,7 +37,7 @@ export function auditRouter(): Router {
     res.status(form.ok ? 200 : 400).render('admin/audit/index', {
       title: req.t('audit.title'),
       result,
-      filters: form.ok ? form.data : {},
+      filters: form.ok ? form.data : rawFilters(req.query),
       errors: form.ok ? {} : form.errors,
     });
   });

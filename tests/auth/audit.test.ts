@@ -60,10 +60,9 @@ describe('audit page', () => {
 
   test('when there are more entries than a page, then pages link to each other', async () => {
     const { agent } = await signIn(testApp.app, { role: 'admin' });
-    const first = await agent.get('/admin/audit?action=office.update');
-    expect(first.text).toContain('Trang 1/1');
-    const all = await agent.get('/admin/audit?actor=beta&lang=en');
-    expect(all.status).toBe(200);
+    const onePage = await agent.get('/admin/audit?action=office.update');
+    expect(onePage.text).toContain('40 mục');
+    expect(onePage.text).not.toContain('rel="next"');
     const everything = await agent.get('/admin/audit?from=2026-03-01&to=2026-03-31');
     expect(everything.text).toContain('Trang 1/2');
     expect(everything.text).toContain('rel="next"');

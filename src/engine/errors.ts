@@ -38,6 +38,9 @@ export const ErrorCodes = {
   InvalidPipelineOperator: 168,
   Location31254: 31254,
   ExceededMemoryLimit: 146,
+  AuthenticationFailed: 18,
+  CannotIndexParallelArrays: 171,
+  NoSuchTransaction: 251,
 } as const;
 
 const codeNames: Record<number, string> = Object.fromEntries(

@@ -1,0 +1,163 @@
+// `npm run bench`: feedback submissions per second (JSON API and HTML form) next to a bare Express route, in one run.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import express, { type Express } from 'express';
+import { createApp } from '../src/app';
+import { loadConfig } from '../src/config';
+import { FeedbackModel } from '../src/feedback/feedback.model';
+import { RollupModel } from '../src/feedback/rollup.model';
+import { connectDatabase } from '../src/shared/database';
+import { createLogger } from '../src/shared/logger';
+import { ALL_UNITS } from '../src/shared/scope';
+import { findCounters, seedDemoUnits } from '../src/units';
+
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
+const WARMUP_S = 2;
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
+
+interface Row {
+  name: string;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  statuses: string;
+  total: number;
+}
+
+function listen(app: Express): Promise<{ server: Server; url: string }> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(0, '127.0.0.1');
+    server.once('listening', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
+    server.once('error', reject);
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+type RequestBody = () => { headers: Record<string, string>; body: string };
+
+async function measure(name: string, url: string, next: RequestBody, duration: number): Promise<Row> {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => {
+          const { headers, body } = next();
+          return { ...request, headers: { ...request.headers, ...headers }, body };
+        },
+      },
+    ],
+  });
+  const statuses = [
+    `2xx ${result['2xx']}`,
+    `3xx ${result['3xx']}`,
+    `4xx ${result['4xx']}`,
+    `5xx ${result['5xx']}`,
+    ...(result.errors ? [`errors ${result.errors}`] : []),
+    ...(result.timeouts ? [`timeouts ${result.timeouts}`] : []),
+  ].join(', ');
+  return {
+    name,
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    statuses,
+    total: result['2xx'] + result['3xx'],
+  };
+}
+
+function printTable(rows: Row[], bare: Row): void {
+  const header = ['target', 'req/s', 'p50 ms', 'p99 ms', 'ratio to bare', 'responses'];
+  const lines = rows.map((row) => [
+    row.name,
+    row.requestsPerSecond.toFixed(0),
+    String(row.p50),
+    String(row.p99),
+    `${((row.requestsPerSecond / bare.requestsPerSecond) * 100).toFixed(1)}%`,
+    row.statuses,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i].length)));
+  const format = (cells: string[]) => cells.map((cell, i) => (i === 0 || i === 5 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  process.stdout.write(`${format(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${lines.map(format).join('\n')}\n`);
+}
+
+async function main(): Promise<void> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'thuocdo-bench-'));
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    DATA_DIR: dataDir,
+    FEEDBACK_LIMIT_PER_DEVICE_PER_HOUR: '10000',
+    FEEDBACK_LIMIT_PER_IP_PER_HOUR: '100000',
+  });
+  const logger = createLogger('silent');
+  const database = await connectDatabase({ uri: null, dataDir, logger });
+  try {
+    await seedDemoUnits();
+    const [counter] = await findCounters(ALL_UNITS, { activeOnly: true });
+    if (!counter) throw new Error('no demo counter');
+    const target = await listen(createApp({ config, logger }));
+    const bareApp = express();
+    bareApp.post('/bare', express.json(), (_req, res) => {
+      res.status(201).json({ id: 1 });
+    });
+    const bare = await listen(bareApp);
+
+    const bareBody: RequestBody = () => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify({ quick: 'satisfied', key: randomUUID() }) });
+    const apiBody: RequestBody = () => ({
+      headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+      body: JSON.stringify({ qrToken: counter.qrToken, quick: 'satisfied', lang: 'vi' }),
+    });
+    const formBody: RequestBody = () => ({
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ quick: 'satisfied', key: randomUUID(), website: '' }).toString(),
+    });
+    const targets: [string, string, RequestBody][] = [
+      ['bare Express route', `${bare.url}/bare`, bareBody],
+      ['POST /api/v1/feedback', `${target.url}/api/v1/feedback`, apiBody],
+      [`POST /f/:qrToken (form)`, `${target.url}/f/${counter.qrToken}`, formBody],
+    ];
+    process.stdout.write(
+      `Thước Đo feedback benchmark: ${CONNECTIONS} connections, ${DURATION_S} s per target after ${WARMUP_S} s warm-up; embedded engine, durable, ${dataDir}\n\n`,
+    );
+    const rows: Row[] = [];
+    for (const [name, url, body] of targets) {
+      await measure(name, url, body, WARMUP_S);
+      rows.push(await measure(name, url, body, DURATION_S));
+    }
+    printTable(rows, rows[0]);
+    const stored = await FeedbackModel.countDocuments({});
+    const counted = (await RollupModel.find({}, { count: 1 }).lean()).reduce((sum, rollup) => sum + rollup.count, 0);
+    const pending = await FeedbackModel.countDocuments({ rollup: 'pending' });
+    process.stdout.write(
+      `\nFeedback stored (warm-ups included): ${stored}; counted in roll-ups: ${counted}; still pending: ${pending}.\n` +
+        `Goal: each submission path at least 40% of the bare route.\n`,
+    );
+    await close(target.server);
+    await close(bare.server);
+  } finally {
+    await database.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -9,6 +9,7 @@ import { pinoHttp } from 'pino-http';
 import type { Config } from './config';
 import { auditRouter } from './audit';
 import { authMiddleware, authRouter, usersRouter } from './auth';
+import { feedbackRouter } from './feedback';
 import { qrRouter } from './qr';
 import { AppError } from './shared/errors';
 import { asset, staticFiles } from './shared/http/assets';
@@ -101,6 +102,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(auditRouter());
   app.use(unitsRouter({ config }));
   app.use(qrRouter({ config }));
+  app.use(feedbackRouter({ config }));
 
   app.get('/', (_req, res) => res.render('home/index'));
 

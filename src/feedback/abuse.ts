@@ -1,0 +1,112 @@
+// Honesty signals: the device cookie, keyed hashes of device and IP, database-backed rate limits, signed follow-up links.
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import mongoose from 'mongoose';
+import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Config } from '../config';
+import { AppError, tooManyRequests } from '../shared/errors';
+
+export const DEVICE_COOKIE = 'tdd';
+const DEVICE_ID = /^[A-Za-z0-9_-]{22}$/;
+const ONE_YEAR_MS = 365 * 24 * 3600 * 1000;
+
+/** A sub-key of the app secret used only for feedback hashes and signatures (HKDF-SHA256). */
+export function feedbackKey(secret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'thuoc-do', 'feedback abuse hashes v1', 32));
+}
+
+function hmac(key: Buffer, data: string): string {
+  return createHmac('sha256', key).update(data).digest('base64url');
+}
+
+export interface Hashes {
+  deviceHash?: string;
+  ipHash?: string;
+}
+
+/** Keyed hashes of the raw device id and IP; the raw values are never stored. */
+export function hashSignals(key: Buffer, signals: { deviceId?: string; ip?: string }): Hashes {
+  return {
+    ...(signals.deviceId ? { deviceHash: hmac(key, `device:${signals.deviceId}`) } : {}),
+    ...(signals.ip ? { ipHash: hmac(key, `ip:${signals.ip}`) } : {}),
+  };
+}
+
+/** Reads the device cookie; with `issue`, sets a fresh random one when absent (httpOnly, one year, sameSite lax). */
+export function deviceCookie(config: Config, options: { issue: boolean }) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const current: unknown = req.cookies?.[DEVICE_COOKIE];
+    if (typeof current === 'string' && DEVICE_ID.test(current)) {
+      res.locals.deviceId = current;
+    } else if (options.issue) {
+      const fresh = randomBytes(16).toString('base64url');
+      res.cookie(DEVICE_COOKIE, fresh, { maxAge: ONE_YEAR_MS, httpOnly: true, sameSite: 'lax', secure: config.cookies.secure, path: '/' });
+      res.locals.deviceId = fresh;
+    }
+    next();
+  };
+}
+
+/** Signs "this browser may add details to feedback `id` until `expiresAt`". */
+export function signFollowUp(key: Buffer, id: string, expiresAtMs: number): string {
+  return `${expiresAtMs}.${hmac(key, `followup:${id}:${expiresAtMs}`)}`;
+}
+
+export function verifyFollowUp(key: Buffer, id: string, token: string, nowMs: number): boolean {
+  const [expires, signature] = token.split('.');
+  const expiresAtMs = Number(expires);
+  if (!Number.isSafeInteger(expiresAtMs) || expiresAtMs < nowMs || !signature) return false;
+  const expected = Buffer.from(hmac(key, `followup:${id}:${expiresAtMs}`));
+  const given = Buffer.from(signature);
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+export interface RateGuards {
+  /** Counts one public submission against the device and IP limits; 429 when either is exhausted. */
+  consumeSubmission(hashes: Hashes): Promise<void>;
+  /** Enforces the minimum interval between two kiosk votes at one counter; 429 when too soon. */
+  consumeKiosk(counterId: string): Promise<void>;
+}
+
+function isLimitReached(error: unknown): error is RateLimiterRes {
+  return error instanceof RateLimiterRes;
+}
+
+/** Rate limits stored in the database (shared by every app process) through Mongoose's connection. */
+export function createRateGuards(settings: Config['feedback']): RateGuards {
+  let limiters: { device: RateLimiterMongo; ip: RateLimiterMongo; kiosk: RateLimiterMongo | null } | null = null;
+  const get = () => {
+    limiters ??= {
+      device: new RateLimiterMongo({ storeClient: mongoose.connection, tableName: 'rate_limits', keyPrefix: 'fb-device', points: settings.limitPerDevicePerHour, duration: 3600 }),
+      ip: new RateLimiterMongo({ storeClient: mongoose.connection, tableName: 'rate_limits', keyPrefix: 'fb-ip', points: settings.limitPerIpPerHour, duration: 3600 }),
+      kiosk:
+        settings.kioskMinIntervalSeconds > 0
+          ? new RateLimiterMongo({ storeClient: mongoose.connection, tableName: 'rate_limits', keyPrefix: 'fb-kiosk', points: 1, duration: settings.kioskMinIntervalSeconds })
+          : null,
+    };
+    return limiters;
+  };
+  return {
+    async consumeSubmission(hashes) {
+      const { device, ip } = get();
+      try {
+        if (hashes.deviceHash) await device.consume(hashes.deviceHash);
+        if (hashes.ipHash) await ip.consume(hashes.ipHash);
+      } catch (error) {
+        if (isLimitReached(error)) throw tooManyRequests(error.msBeforeNext / 1000, 'feedback.errors.rateLimited');
+        throw error;
+      }
+    },
+    async consumeKiosk(counterId) {
+      const { kiosk } = get();
+      if (!kiosk) return;
+      try {
+        await kiosk.consume(counterId);
+      } catch (error) {
+        if (!isLimitReached(error)) throw error;
+        const seconds = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
+        throw new AppError(429, 'too_many_requests', 'feedback.errors.kioskTooSoon', { seconds }, undefined, { 'Retry-After': String(seconds) });
+      }
+    },
+  };
+}

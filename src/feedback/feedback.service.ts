@@ -1,0 +1,309 @@
+// Feedback use cases: accept a vote exactly once (idempotency, replacement window, roll-ups), follow-up, spam moderation.
+import { createHash } from 'node:crypto';
+import { Types } from 'mongoose';
+import type { Config } from '../config';
+import { recordAudit } from '../audit';
+import { AppError, conflict } from '../shared/errors';
+import type { Scope } from '../shared/scope';
+import { findCounterByToken, type Counter, type Office, type Unit } from '../units';
+import { feedbackKey, hashSignals, signFollowUp, verifyFollowUp, type RateGuards } from './abuse';
+import type { FeedbackDocument } from './feedback.model';
+import {
+  addFollowUp,
+  clearSpamFlag,
+  findFeedbackById,
+  findFeedbackByKey,
+  findFeedbackInScope,
+  findReplaceableVote,
+  insertFeedback,
+  listFeedbackInScope,
+  markReplaced,
+  markRollupApplied,
+  setSpamFlag,
+  type ModerationFilter,
+} from './feedback.repository';
+import { parseForm } from '../shared/http/validate';
+import type { FieldErrors } from '../shared/errors';
+import { FeedbackFormSchema, FollowUpFormSchema, inputFromForm, type FeedbackInput } from './feedback.schema';
+import { isCounted, localDayOf, type Channel } from './feedback.types';
+import { applyVoteToRollups } from './rollup.service';
+
+const FOLLOW_UP_TTL_MS = 2 * 3600 * 1000;
+const REPLACE_ATTEMPTS = 3;
+const MODERATION_PAGE_SIZE = 50;
+
+export interface FeedbackServiceDeps {
+  config: Config;
+  /** Database-backed rate limits; omitted for trusted callers (demo data, benchmarks of the service itself). */
+  guards?: RateGuards;
+  /** The clock; tests and the demo generator pass their own. */
+  now?: () => Date;
+}
+
+/** Who is voting, as far as the honesty rules need to know. */
+export interface SubmitContext {
+  channel: Channel;
+  /** Raw device cookie and IP: hashed with a keyed HMAC here and never stored raw. */
+  deviceId?: string;
+  ip?: string;
+}
+
+export interface SubmitResult {
+  id: string;
+  /** False when the idempotency key had already been used with the same body (a replay). */
+  created: boolean;
+  /** True when this vote replaced the same device's earlier vote at the counter. */
+  replaced: boolean;
+  /** Signed follow-up token when a dissatisfied vote came without details. */
+  followUp?: string;
+}
+
+/** What the citizen sees at the top of the form. */
+export interface CounterView {
+  counterLabel: string;
+  counterFields: string[];
+  officeName: string;
+  unitName: string;
+}
+
+/** The submitted form fields as strings, to re-check what the citizen chose when the form comes back with errors. */
+export type FormValues = Record<string, string | string[]>;
+
+export type FormOutcome =
+  | { ok: true; result: SubmitResult | null }
+  | { ok: false; errors: FieldErrors; values: FormValues; counter: CounterView };
+
+export type FollowUpOutcome = { ok: true } | { ok: false; errors: FieldErrors; values: FormValues };
+
+const FORM_FIELDS = ['quick', 'el_access', 'el_procedure', 'el_staff', 'el_result', 'el_feedbackHandling', 'trips', 'wentWell', 'wentBadly', 'comment', 'key', 'id', 'sig'];
+
+/** Only known fields, only strings (arrays for repeated checkboxes), so a bad body cannot reach the view. */
+export function formValuesOf(body: unknown): FormValues {
+  const values: FormValues = {};
+  if (!body || typeof body !== 'object') return values;
+  for (const field of FORM_FIELDS) {
+    const value = (body as Record<string, unknown>)[field];
+    if (typeof value === 'string') values[field] = value;
+    else if (Array.isArray(value)) values[field] = value.filter((item): item is string => typeof item === 'string');
+  }
+  return values;
+}
+
+function honeypotFilled(body: unknown): boolean {
+  const value = body && typeof body === 'object' ? (body as Record<string, unknown>).website : undefined;
+  return typeof value === 'string' ? value.length > 0 : value !== undefined;
+}
+
+export interface ModerationItem {
+  id: string;
+  createdAt: Date;
+  unitCode: string;
+  channel: Channel;
+  quick: string;
+  wentBadly: string[];
+  comment?: string;
+  spam?: { reason: string; at: Date };
+  replaced: boolean;
+}
+
+export interface ModerationPage {
+  items: ModerationItem[];
+  page: number;
+  hasMore: boolean;
+}
+
+type LiveCounter = { counter: Counter; office: Office; unit: Unit };
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+        .map((key) => [key, canonical((value as Record<string, unknown>)[key])]),
+    );
+  }
+  return value;
+}
+
+/** SHA-256 of the canonical vote (sorted keys, chips already sorted and deduplicated). */
+export function bodyHashOf(input: FeedbackInput, channel: Channel): string {
+  return createHash('sha256').update(JSON.stringify(canonical({ channel, input }))).digest('hex');
+}
+
+function needsFollowUp(feedback: FeedbackDocument): boolean {
+  return feedback.quick === 'dissatisfied' && feedback.wentBadly.length === 0 && !feedback.comment && !feedback.followUpAt;
+}
+
+export function createFeedbackService(deps: FeedbackServiceDeps) {
+  const { config } = deps;
+  const key = feedbackKey(config.secret);
+  const now = deps.now ?? (() => new Date());
+
+  async function resolveCounter(qrToken: string): Promise<LiveCounter> {
+    const found = await findCounterByToken(qrToken);
+    if (!found) throw new AppError(404, 'not_found', 'feedback.errors.unknownCode');
+    if (found.revoked) throw new AppError(410, 'gone', 'feedback.errors.replacedCode');
+    return found;
+  }
+
+  function resultOf(feedback: FeedbackDocument, created: boolean, replaced: boolean): SubmitResult {
+    const id = String(feedback._id);
+    const followUp = needsFollowUp(feedback) ? signFollowUp(key, id, now().getTime() + FOLLOW_UP_TTL_MS) : undefined;
+    return { id, created, replaced, ...(followUp ? { followUp } : {}) };
+  }
+
+  /** Replaces the device's earlier vote at the counter within the window; the atomic pre-image decides the roll-up. */
+  async function replaceEarlierVote(feedback: FeedbackDocument): Promise<Types.ObjectId | null> {
+    const minutes = config.feedback.replaceWindowMinutes;
+    if (!feedback.deviceHash || minutes <= 0 || feedback.channel === 'kiosk') return null;
+    const since = new Date(feedback.createdAt.getTime() - minutes * 60_000);
+    for (let attempt = 0; attempt < REPLACE_ATTEMPTS; attempt += 1) {
+      const earlier = await findReplaceableVote(feedback.counterId, feedback.deviceHash, since, feedback._id);
+      if (!earlier || earlier.createdAt > feedback.createdAt || earlier.channel === 'kiosk') return null;
+      const before = await markReplaced(earlier._id, feedback._id);
+      if (!before) continue;
+      if (isCounted(before)) await applyVoteToRollups(before, -1);
+      await markRollupApplied(before._id);
+      return before._id;
+    }
+    return null;
+  }
+
+  /** Accepts one vote under an idempotency key: stored once, counted once, replacing the device's vote in the window. */
+  async function submitFeedback(input: FeedbackInput, idempotencyKey: string, context: SubmitContext): Promise<SubmitResult> {
+    const bodyHash = bodyHashOf(input, context.channel);
+    const previous = await findFeedbackByKey(idempotencyKey);
+    if (previous) {
+      if (previous.bodyHash !== bodyHash) throw conflict('feedback.errors.keyReused');
+      return resultOf(previous, false, Boolean(previous.replaces));
+    }
+    const { counter, office } = await resolveCounter(input.qrToken);
+    const kiosk = context.channel === 'kiosk';
+    const hashes = hashSignals(key, { deviceId: kiosk ? undefined : context.deviceId, ip: context.ip });
+    if (kiosk) await deps.guards?.consumeKiosk(counter.id);
+    await deps.guards?.consumeSubmission(hashes);
+    const at = now();
+    const { inserted, feedback } = await insertFeedback({
+      _id: new Types.ObjectId(),
+      counterId: new Types.ObjectId(counter.id),
+      officeId: new Types.ObjectId(office.id),
+      unitCode: counter.unitCode,
+      unitPath: [...counter.unitPath],
+      localDay: localDayOf(at),
+      createdAt: at,
+      channel: context.channel,
+      lang: input.lang,
+      quick: input.quick,
+      elements: input.elements,
+      ...(input.trips ? { trips: input.trips } : {}),
+      wentWell: input.wentWell,
+      wentBadly: input.wentBadly,
+      ...(input.comment ? { comment: input.comment } : {}),
+      idempotencyKey,
+      bodyHash,
+      ...hashes,
+      rollup: 'pending',
+    });
+    if (!inserted) {
+      if (feedback.bodyHash !== bodyHash) throw conflict('feedback.errors.keyReused');
+      return resultOf(feedback, false, Boolean(feedback.replaces));
+    }
+    const replaces = await replaceEarlierVote(feedback);
+    await applyVoteToRollups(feedback, 1);
+    await markRollupApplied(feedback._id, replaces);
+    return resultOf({ ...feedback, ...(replaces ? { replaces } : {}) }, true, replaces !== null);
+  }
+
+  /**
+   * The HTML form's submission: a filled honeypot is answered like success and stores nothing; bad input comes back
+   * with field errors (and the counter, to show the form again) before anything is stored.
+   */
+  async function submitFeedbackForm(qrToken: string, body: unknown, lang: 'vi' | 'en', context: SubmitContext): Promise<FormOutcome> {
+    if (honeypotFilled(body)) return { ok: true, result: null };
+    const parsed = parseForm(FeedbackFormSchema, body);
+    if (!parsed.ok) return { ok: false, errors: parsed.errors, values: formValuesOf(body), counter: await counterForForm(qrToken) };
+    const result = await submitFeedback(inputFromForm(parsed.data, qrToken, lang), parsed.data.key, context);
+    return { ok: true, result };
+  }
+
+  /** The dissatisfied follow-up form (chips and comment for a stored vote). */
+  async function submitFollowUpForm(body: unknown): Promise<FollowUpOutcome> {
+    const parsed = parseForm(FollowUpFormSchema, body);
+    if (!parsed.ok) return { ok: false, errors: parsed.errors, values: formValuesOf(body) };
+    const { id, sig, wentBadly, comment } = parsed.data;
+    await addFollowUpDetails(id, sig, { wentBadly, ...(comment ? { comment } : {}) });
+    return { ok: true };
+  }
+
+  /** The office and counter a QR token leads to (404 unknown, 410 replaced or closed). */
+  async function counterForForm(qrToken: string): Promise<CounterView> {
+    const { counter, office, unit } = await resolveCounter(qrToken);
+    return { counterLabel: counter.label, counterFields: counter.fields, officeName: office.name, unitName: unit.name };
+  }
+
+  /** Whether a follow-up link is genuine and still open; the follow-up page shows only then. */
+  async function checkFollowUp(id: string, token: string): Promise<boolean> {
+    if (!verifyFollowUp(key, id, token, now().getTime())) return false;
+    const feedback = await findFeedbackById(id);
+    return feedback !== null && needsFollowUp(feedback);
+  }
+
+  /** Adds what went wrong to a dissatisfied vote, once, through its signed link; roll-ups follow the change. */
+  async function addFollowUpDetails(id: string, token: string, details: { wentBadly: string[]; comment?: string }): Promise<void> {
+    if (!verifyFollowUp(key, id, token, now().getTime())) throw new AppError(403, 'forbidden', 'feedback.errors.followUpExpired');
+    if (details.wentBadly.length === 0 && !details.comment) return;
+    const change = await addFollowUp(new Types.ObjectId(id), details, now());
+    if (!change) return;
+    if (isCounted(change.before)) {
+      await applyVoteToRollups(change.before, -1);
+      await applyVoteToRollups(change.after, 1);
+    }
+    await markRollupApplied(change.before._id);
+  }
+
+  /** Flags a feedback as spam (excluded from every figure); 404 outside the moderator's scope. */
+  async function flagSpam(actor: Actor, id: string, reason: string, ip?: string): Promise<void> {
+    const before = await setSpamFlag(id, actor.scope, { reason, at: now(), by: actor.id });
+    if (!before) return ensureVisible(id, actor.scope);
+    if (isCounted(before)) await applyVoteToRollups(before, -1);
+    await markRollupApplied(before._id);
+    await recordAudit(actor, 'feedback.spam.flag', { type: 'feedback', id, unitPath: before.unitPath }, { reason }, { ip });
+  }
+
+  /** Clears a spam flag, so the vote counts again unless it was replaced. */
+  async function unflagSpam(actor: Actor, id: string, ip?: string): Promise<void> {
+    const before = await clearSpamFlag(id, actor.scope);
+    if (!before) return ensureVisible(id, actor.scope);
+    if (!before.replacedBy) await applyVoteToRollups(before, 1);
+    await markRollupApplied(before._id);
+    await recordAudit(actor, 'feedback.spam.unflag', { type: 'feedback', id, unitPath: before.unitPath }, {}, { ip });
+  }
+
+  /** Nothing changed: fine when the feedback is in scope (already in that state), 404 otherwise. */
+  async function ensureVisible(id: string, scope: Scope): Promise<void> {
+    if (!(await findFeedbackInScope(id, scope))) throw new AppError(404, 'not_found', 'feedback.errors.notFound');
+  }
+
+  /** Newest feedback in the moderator's scope (spam included or not), one page. */
+  async function listForModeration(actor: Actor, filter: ModerationFilter, page: number): Promise<ModerationPage> {
+    const rows = await listFeedbackInScope(actor.scope, filter, (page - 1) * MODERATION_PAGE_SIZE, MODERATION_PAGE_SIZE + 1);
+    const items = rows.slice(0, MODERATION_PAGE_SIZE).map((row) => ({
+      id: String(row._id),
+      createdAt: row.createdAt,
+      unitCode: row.unitCode,
+      channel: row.channel,
+      quick: row.quick,
+      wentBadly: row.wentBadly,
+      ...(row.comment ? { comment: row.comment } : {}),
+      ...(row.spam ? { spam: { reason: row.spam.reason, at: row.spam.at } } : {}),
+      replaced: Boolean(row.replacedBy),
+    }));
+    return { items, page, hasMore: rows.length > MODERATION_PAGE_SIZE };
+  }
+
+  return { submitFeedback, submitFeedbackForm, submitFollowUpForm, counterForForm, checkFollowUp, addFollowUpDetails, flagSpam, unflagSpam, listForModeration };
+}
+
+export type FeedbackService = ReturnType<typeof createFeedbackService>;

@@ -1,0 +1,7 @@
+// What other components may import from feedback: the service, its types, and the router.
+export { createFeedbackService, bodyHashOf, type FeedbackService, type FeedbackServiceDeps, type SubmitContext, type SubmitResult } from './feedback.service';
+export { createRateGuards, type RateGuards } from './abuse';
+export { FeedbackModel, type FeedbackDocument } from './feedback.model';
+export { FeedbackBodySchema, type FeedbackInput } from './feedback.schema';
+export * from './feedback.types';
+export { feedbackRouter } from './feedback.routes';

@@ -106,6 +106,14 @@ describe('storage journal', () => {
     expect((await readBack(dir)).journal).toEqual([{ ok: 1 }]);
   });
 
+  it('when recover() is called after the first append, then it refuses instead of answering stale data', async () => {
+    const dir = tempDir();
+    const { storage } = await openWithState(dir);
+    await storage.append([{ a: 1 }]);
+    expect(() => storage.recover()).toThrow(/before the first append/);
+    await storage.close();
+  });
+
   it('when the storage is closed, then further appends reject', async () => {
     const dir = tempDir();
     const { storage } = await openWithState(dir);
@@ -169,6 +177,27 @@ describe('storage recovery of a damaged journal', () => {
     expect(fs.readFileSync(file)).toEqual(bytes);
     // The failed open released its lock: a second attempt reports the damage again, not a lock.
     await expect(openStorage({ dir, snapshotSource: () => [] })).rejects.toThrow(/damaged/);
+  });
+
+  it('when an older journal has a torn tail and the newer journal is empty, then the tail is dropped', async () => {
+    const dir = tempDir();
+    const sizes = await appendSequentially(dir, [1, 2, 3]);
+    fs.truncateSync(path.join(dir, JOURNAL0), sizes[2] - 1);
+    fs.writeFileSync(path.join(dir, JOURNAL1), '');
+    const { journal } = await readBack(dir);
+    expect(journal).toEqual([{ i: 1 }, { i: 2 }]);
+    expect(fs.statSync(path.join(dir, JOURNAL0)).size).toBe(sizes[1]);
+  });
+
+  it('when an older journal has a torn tail but the newer journal holds data, then open fails as damage', async () => {
+    const dir = tempDir();
+    const sizes = await appendSequentially(dir, [1, 2, 3]);
+    const bytes = fs.readFileSync(path.join(dir, JOURNAL0));
+    fs.writeFileSync(path.join(dir, JOURNAL1), bytes.subarray(0, sizes[0]));
+    fs.truncateSync(path.join(dir, JOURNAL0), sizes[2] - 1);
+    await expect(openStorage({ dir, snapshotSource: () => [] })).rejects.toThrow(
+      `journal ${path.join(dir, JOURNAL0)} is damaged at offset ${sizes[1]}`,
+    );
   });
 
   it('when the snapshot file is damaged, then open fails naming the snapshot', async () => {

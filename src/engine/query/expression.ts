@@ -3,6 +3,7 @@
 import { ErrorCodes, MongoError } from '../errors';
 import { isPlainObject, type Doc } from './compare';
 import { toMongoError } from './convert';
+import './dates';
 import { engineOptions, evalExpr, hasExpressionOperator, type MingoOptions } from './mingo';
 
 /** Throws code 168 for any `$name` key in an expression that is not a known expression operator. */

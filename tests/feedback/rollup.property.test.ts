@@ -89,13 +89,21 @@ async function run(operations: Operation[]): Promise<void> {
 
 describe('roll-ups under a random mix of operations', () => {
   it('when votes, retries, replacements, spam flags and unflags happen in any order, then the stored roll-ups equal a recomputation', async () => {
+    const seen = { replaced: 0, spam: 0, days: 0 };
     await fc.assert(
       fc.asyncProperty(fc.array(operationArb, { minLength: 1, maxLength: 30 }), async (operations) => {
         await run(operations);
         expect(await storedVersusRecomputed()).toEqual([]);
         expect(await FeedbackModel.countDocuments({ rollup: 'pending' })).toBe(0);
+        seen.replaced += await FeedbackModel.countDocuments({ replacedBy: { $exists: true } });
+        seen.spam += await FeedbackModel.countDocuments({ spam: { $exists: true } });
+        seen.days = Math.max(seen.days, (await RollupModel.distinct('day')).length);
       }),
       { numRuns: 25 },
     );
+    // The generated mixes did reach the interesting paths: replacements, spam, and roll-ups over several days.
+    expect(seen.replaced).toBeGreaterThan(0);
+    expect(seen.spam).toBeGreaterThan(0);
+    expect(seen.days).toBeGreaterThan(1);
   });
 });

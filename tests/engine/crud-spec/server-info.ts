@@ -1,0 +1,25 @@
+// Child-process probe for the CRUD spec runner: prints the server's version and topology as one JSON line.
+import { MongoClient } from 'mongodb';
+import { startEngine } from '../../../src/engine';
+
+async function main(): Promise<void> {
+  const externalUri = process.env.MONGODB_URI;
+  const engine = externalUri ? null : await startEngine({ dataDir: null });
+  const client = new MongoClient(externalUri ?? engine?.uri ?? '', { serverSelectionTimeoutMS: 10000 });
+  try {
+    await client.connect();
+    const admin = client.db('admin');
+    const info = await admin.command({ buildInfo: 1 });
+    const hello = await admin.command({ hello: 1 });
+    const topology = hello.msg === 'isdbgrid' ? 'sharded' : hello.setName !== undefined ? 'replicaset' : 'single';
+    process.stdout.write(`${JSON.stringify({ version: String(info.version), topology })}\n`);
+  } finally {
+    await client.close();
+    await engine?.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -57,7 +57,7 @@ export async function insertUserIfMissing(user: NewUser): Promise<boolean> {
 }
 
 export async function updateUser(id: string, set: Partial<Pick<UserRecord, 'displayName' | 'role' | 'scope' | 'active'>>): Promise<UserView | null> {
-  return UserModel.findByIdAndUpdate(id, { $set: set }, { new: true, projection: WITHOUT_HASH }).lean<UserView>().exec();
+  return UserModel.findByIdAndUpdate(id, { $set: set }, { returnDocument: 'after', projection: WITHOUT_HASH }).lean<UserView>().exec();
 }
 
 /** Sets a new hash, clears the lockout and ends every session of the user (authVersion + 1). */
@@ -74,7 +74,7 @@ export async function setUserActive(id: string, active: boolean): Promise<UserVi
   return UserModel.findByIdAndUpdate(
     id,
     { $set: { active }, ...(active ? {} : { $inc: { authVersion: 1 } }) },
-    { new: true, projection: WITHOUT_HASH },
+    { returnDocument: 'after', projection: WITHOUT_HASH },
   )
     .lean<UserView>()
     .exec();
@@ -82,7 +82,7 @@ export async function setUserActive(id: string, active: boolean): Promise<UserVi
 
 /** Counts one more failed sign-in; returns the new count. */
 export async function incrementFailedLogins(id: Types.ObjectId): Promise<number> {
-  const updated = await UserModel.findByIdAndUpdate(id, { $inc: { failedLogins: 1 } }, { new: true, projection: { failedLogins: 1 } })
+  const updated = await UserModel.findByIdAndUpdate(id, { $inc: { failedLogins: 1 } }, { returnDocument: 'after', projection: { failedLogins: 1 } })
     .lean<Pick<UserRecord, 'failedLogins'>>()
     .exec();
   return updated?.failedLogins ?? 0;

@@ -1,0 +1,44 @@
+// Feedback test support: demo counters to vote at, form fields from a rendered page, and stored-feedback queries.
+import { randomUUID } from 'node:crypto';
+import { findCounterByToken, findCounters, findOffices, seedDemoUnits, type Counter } from '../../src/units';
+import { ALL_UNITS } from '../../src/shared/scope';
+import { FeedbackModel } from '../../src/feedback/feedback.model';
+import { RollupModel } from '../../src/feedback/rollup.model';
+
+export interface CounterAtOffice {
+  counter: Counter;
+  officeName: string;
+  token: string;
+}
+
+/** Seeds the demo units (idempotent) and returns every active counter with its office name. */
+export async function demoCounters(): Promise<CounterAtOffice[]> {
+  await seedDemoUnits();
+  const [counters, offices] = await Promise.all([findCounters(ALL_UNITS, { activeOnly: true }), findOffices(ALL_UNITS)]);
+  const officeNames = new Map(offices.map((office) => [office.id, office.name]));
+  return counters.map((counter) => ({ counter, officeName: officeNames.get(counter.officeId) ?? '', token: counter.qrToken }));
+}
+
+/** The hidden per-render idempotency key of a rendered form. */
+export function formKey(html: string): string {
+  const match = /name="key" value="([^"]+)"/.exec(html);
+  if (!match?.[1]) throw new Error('no idempotency key in the form');
+  return match[1];
+}
+
+export const newKey = () => randomUUID();
+
+export function feedbackCount(filter: Record<string, unknown> = {}): Promise<number> {
+  return FeedbackModel.countDocuments(filter).exec();
+}
+
+/** The counted total of a counter's roll-ups (all days). */
+export async function rolledUpCount(counterId: string): Promise<number> {
+  const rollups = await RollupModel.find({ counterId }).lean().exec();
+  return rollups.reduce((sum, rollup) => sum + (rollup.count ?? 0), 0);
+}
+
+export async function isLive(token: string): Promise<boolean> {
+  const found = await findCounterByToken(token);
+  return found !== null && !found.revoked;
+}

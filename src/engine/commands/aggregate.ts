@@ -126,6 +126,7 @@ async function runMerge(ctx: CommandContext, rawSpec: unknown, docs: Document[])
   const records: JournalRecord[] = [];
   let coll = ctx.catalog.getCollection(target.db, target.coll);
   const byId = on.length === 1 && on[0] === '_id';
+  if (!coll && !byId) throw new MongoError(51183, 'Cannot find index to verify that join fields will be unique');
   if (coll && !byId) {
     const wanted = [...on].sort().join('\u0000');
     const ok = [...coll.indexes.values()].some(

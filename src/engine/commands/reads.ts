@@ -69,16 +69,20 @@ function findShape(cmd: Document): QueryShape & { projection?: Document; batchSi
   const skip = nonNegative(cmd, 'skip');
   let limit = 0;
   let singleBatch = cmd.singleBatch === true;
+  let negativeLimit = false;
   if (cmd.limit !== undefined && cmd.limit !== null) {
     const l = Number(cmd.limit);
     if (!Number.isFinite(l)) throw new MongoError(ErrorCodes.TypeMismatch, "BSON field 'FindCommandRequest.limit' is the wrong type");
     if (l < 0) {
       limit = -l;
       singleBatch = true;
+      negativeLimit = true;
     } else limit = Math.floor(l);
   }
   const variables = objectField(cmd, 'let');
-  return { filter, sort, reverseNatural, projection, skip, limit, singleBatch, hint: cmd.hint, variables, batchSize: batchSizeOf(cmd.batchSize) };
+  let batchSize = batchSizeOf(cmd.batchSize);
+  if (negativeLimit) batchSize = limit;
+  return { filter, sort, reverseNatural, projection, skip, limit, singleBatch, hint: cmd.hint, variables, batchSize };
 }
 
 function projector(projection: Document | undefined): ((doc: Document) => Document) | undefined {

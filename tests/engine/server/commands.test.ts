@@ -1,0 +1,449 @@
+// Command behaviour through the official driver: every command the engine answers, with MongoDB's replies and codes.
+import { Long, MongoClient, MongoServerError, ObjectId, type Db, type Document } from 'mongodb';
+import { startEngine, type RunningEngine } from '../../../src/engine';
+
+let engine: RunningEngine;
+let client: MongoClient;
+let db: Db;
+let dbCounter = 0;
+
+beforeAll(async () => {
+  engine = await startEngine({ dataDir: null });
+  client = await new MongoClient(engine.uri).connect();
+});
+
+afterAll(async () => {
+  await client.close();
+  await engine.close();
+});
+
+beforeEach(() => {
+  dbCounter++;
+  db = client.db(`cmd_${dbCounter}`);
+});
+
+async function commandError(cmd: Document, on: Db = db): Promise<MongoServerError> {
+  const error = await on.command(cmd).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(MongoServerError);
+  return error as MongoServerError;
+}
+
+describe('administrative commands', () => {
+  test('when listDatabases runs, then it lists databases holding collections, with nameOnly and filter', async () => {
+    await db.collection('a').insertOne({ x: 1 });
+    const all = await client.db('admin').command({ listDatabases: 1 });
+    expect(all.databases.map((d: Document) => d.name)).toContain(db.databaseName);
+    expect(typeof all.totalSize).toBe('number');
+    const named = await client.db('admin').command({ listDatabases: 1, nameOnly: true, filter: { name: db.databaseName } });
+    expect(named.databases).toEqual([{ name: db.databaseName }]);
+  });
+
+  test('when stats commands run, then they report counts and sizes', async () => {
+    await db.collection('s').insertMany([{ a: 1 }, { a: 2 }]);
+    const coll = await db.command({ collStats: 's' });
+    expect(coll).toMatchObject({ ns: `${db.databaseName}.s`, count: 2, nindexes: 1, ok: 1 });
+    expect(coll.size).toBeGreaterThan(0);
+    const stats = await db.command({ dbStats: 1 });
+    expect(stats).toMatchObject({ db: db.databaseName, collections: 1, objects: 2, indexes: 1, ok: 1 });
+    const server = await db.admin().serverStatus();
+    expect(server.version).toBe('7.0.0');
+    expect(server.connections.current).toBeGreaterThan(0);
+    expect((await commandError({ collStats: 'missing' })).code).toBe(26);
+  });
+
+  test('when session and connection commands run, then they answer ok', async () => {
+    expect(await db.command({ connectionStatus: 1 })).toMatchObject({ ok: 1, authInfo: { authenticatedUsers: [] } });
+    expect((await db.command({ whatsmyuri: 1 })).you).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(await db.command({ endSessions: [] })).toEqual({ ok: 1 });
+    expect((await db.admin().command({ getParameter: 1, featureCompatibilityVersion: 1 })).featureCompatibilityVersion).toEqual({ version: '7.0' });
+    const session = client.startSession();
+    await db.collection('sess').insertOne({ a: 1 }, { session });
+    await session.endSession();
+  });
+
+  test('when saslStart is attempted, then it fails with a clear authentication error', async () => {
+    const error = await commandError({ saslStart: 1, mechanism: 'SCRAM-SHA-256', payload: Buffer.from('') });
+    expect(error.code).toBe(18);
+    expect(error.message).toMatch(/not supported/);
+  });
+
+  test('when a command carries txnNumber, then it answers code 20 and writes nothing', async () => {
+    const error = await commandError({ insert: 'txn', documents: [{ a: 1 }], txnNumber: Long.fromNumber(1), autocommit: false, startTransaction: true });
+    expect(error.code).toBe(20);
+    expect(error.message).toBe('Transaction numbers are only allowed on a replica set member or mongos');
+    expect(await db.collection('txn').countDocuments()).toBe(0);
+  });
+
+  test('when a transaction is used through a session, then the driver reports it as a standalone would and nothing is written', async () => {
+    const session = client.startSession();
+    const error = await session
+      .withTransaction(async () => {
+        await db.collection('txn2').insertOne({ a: 1 }, { session });
+      })
+      .catch((e: unknown) => e);
+    await session.endSession();
+    expect(error).toBeInstanceOf(MongoServerError);
+    expect((error as Error).message).toMatch(/does not support retryable writes/);
+    expect(await db.collection('txn2').countDocuments()).toBe(0);
+  });
+});
+
+describe('collections', () => {
+  test('when create runs twice, then the second answers NamespaceExists 48', async () => {
+    await db.createCollection('c1');
+    expect((await commandError({ create: 'c1' })).code).toBe(48);
+  });
+
+  test('when listCollections runs with a filter and nameOnly, then it returns matching collections', async () => {
+    await db.createCollection('alpha');
+    await db.createCollection('beta');
+    const full = await db.listCollections({ name: 'alpha' }).toArray();
+    expect(full).toHaveLength(1);
+    expect(full[0]).toMatchObject({ name: 'alpha', type: 'collection', options: {}, info: { readOnly: false } });
+    const names = await db.listCollections({}, { nameOnly: true }).toArray();
+    expect(names.map((c) => c.name).sort()).toEqual(['alpha', 'beta']);
+  });
+
+  test('when drop and dropDatabase run, then the data is gone', async () => {
+    await db.collection('d').insertOne({ a: 1 });
+    expect(await db.collection('d').drop()).toBe(true);
+    expect(await db.listCollections().toArray()).toEqual([]);
+    await db.collection('e').insertOne({ a: 1 });
+    await db.dropDatabase();
+    expect(await db.collection('e').countDocuments()).toBe(0);
+    const dbs = await client.db('admin').command({ listDatabases: 1, nameOnly: true });
+    expect(dbs.databases.map((d: Document) => d.name)).not.toContain(db.databaseName);
+  });
+
+  test('when a collection name is invalid, then it answers InvalidNamespace 73', async () => {
+    expect((await commandError({ insert: 'bad$name', documents: [{ a: 1 }] })).code).toBe(73);
+  });
+});
+
+describe('insert', () => {
+  test('when an ordered insert hits a duplicate, then it stops there and reports the index', async () => {
+    const res = await db.command({ insert: 'i', documents: [{ _id: 1 }, { _id: 1 }, { _id: 2 }], ordered: true });
+    expect(res.n).toBe(1);
+    expect(res.writeErrors).toHaveLength(1);
+    expect(res.writeErrors[0]).toMatchObject({ index: 1, code: 11000, keyPattern: { _id: 1 }, keyValue: { _id: 1 } });
+    expect(res.writeErrors[0].errmsg).toBe(`E11000 duplicate key error collection: ${db.databaseName}.i index: _id_ dup key: { _id: 1 }`);
+    expect(await db.collection('i').countDocuments()).toBe(1);
+  });
+
+  test('when an unordered insert hits duplicates, then the rest are inserted', async () => {
+    const res = await db.command({ insert: 'u', documents: [{ _id: 1 }, { _id: 1 }, { _id: 2 }, { _id: 2 }, { _id: 3 }], ordered: false });
+    expect(res.n).toBe(3);
+    expect(res.writeErrors.map((e: Document) => e.index)).toEqual([1, 3]);
+  });
+
+  test('when _id is missing or not first, then it is generated or moved first', async () => {
+    await db.collection('ids').insertOne({ a: 1, _id: 'x' });
+    const raw = await db.command({ find: 'ids', filter: {} });
+    expect(Object.keys(raw.cursor.firstBatch[0])).toEqual(['_id', 'a']);
+    await db.command({ insert: 'ids', documents: [{ b: 2 }] });
+    const doc = await db.collection('ids').findOne({ b: 2 });
+    expect(doc?._id).toBeInstanceOf(ObjectId);
+  });
+
+  test('when _id is an array, then the insert fails with code 2', async () => {
+    const res = await db.command({ insert: 'bad', documents: [{ _id: [1, 2] }] });
+    expect(res.writeErrors[0].code).toBe(2);
+  });
+
+  test('when a document has a $-prefixed top-level field, then it is stored as MongoDB 5+ allows', async () => {
+    const res = await db.command({ insert: 'dollar', documents: [{ _id: 1, $price: 5 }] });
+    expect(res.n).toBe(1);
+  });
+});
+
+describe('find and cursors', () => {
+  beforeEach(async () => {
+    await db.collection('f').insertMany(Array.from({ length: 30 }, (_, i) => ({ _id: i, n: i % 10, s: `s${i}` })));
+  });
+
+  test('when find uses sort, skip, limit and projection, then the result matches', async () => {
+    const docs = await db.collection('f').find({ n: { $lt: 3 } }, { projection: { s: 1, _id: 0 } }).sort({ n: -1, _id: 1 }).skip(1).limit(4).toArray();
+    expect(docs).toEqual([{ s: 's12' }, { s: 's22' }, { s: 's1' }, { s: 's11' }]);
+  });
+
+  test('when find has a negative limit, then one batch comes back and no cursor stays open', async () => {
+    const res = await db.command({ find: 'f', filter: {}, limit: -5, batchSize: 2 });
+    expect(res.cursor.firstBatch).toHaveLength(5);
+    expect(Number(res.cursor.id)).toBe(0);
+  });
+
+  test('when singleBatch is set, then the cursor is closed after the first batch', async () => {
+    const res = await db.command({ find: 'f', filter: {}, batchSize: 3, singleBatch: true });
+    expect(res.cursor.firstBatch).toHaveLength(3);
+    expect(Number(res.cursor.id)).toBe(0);
+  });
+
+  test('when getMore continues a cursor, then batches follow batchSize and the namespace is checked', async () => {
+    const first = await db.command({ find: 'f', filter: {}, sort: { _id: 1 }, batchSize: 10 });
+    expect(first.cursor.ns).toBe(`${db.databaseName}.f`);
+    const id = first.cursor.id;
+    const wrongNs = await commandError({ getMore: id, collection: 'other' });
+    expect(wrongNs.code).toBe(13);
+    const second = await db.command({ getMore: id, collection: 'f', batchSize: 15 });
+    expect(second.cursor.nextBatch.map((d: Document) => d._id)).toEqual(Array.from({ length: 15 }, (_, i) => i + 10));
+    const third = await db.command({ getMore: id, collection: 'f' });
+    expect(third.cursor.nextBatch).toHaveLength(5);
+    expect(Number(third.cursor.id)).toBe(0);
+    expect((await commandError({ getMore: id, collection: 'f' })).code).toBe(43);
+  });
+
+  test('when killCursors runs, then the cursor is gone', async () => {
+    const first = await db.command({ find: 'f', filter: {}, batchSize: 2 });
+    const killed = await db.command({ killCursors: 'f', cursors: [first.cursor.id, Long.fromNumber(12345)] });
+    expect(killed.cursorsKilled.map(Number)).toEqual([Number(first.cursor.id)]);
+    expect(killed.cursorsNotFound.map(Number)).toEqual([12345]);
+    expect((await commandError({ getMore: first.cursor.id, collection: 'f' })).code).toBe(43);
+  });
+
+  test('when find uses let and $expr, then variables are visible', async () => {
+    const docs = await db.collection('f').find({ $expr: { $eq: ['$n', '$$target'] } }, { let: { target: 4 } }).toArray();
+    expect(docs.map((d) => d._id)).toEqual([4, 14, 24]);
+  });
+
+  test('when a hint names a missing index, then find fails with code 2', async () => {
+    const error = await db.collection('f').find({}).hint('nope_1').toArray().catch((e: unknown) => e);
+    expect((error as MongoServerError).code).toBe(2);
+  });
+
+  test('when a returned document is modified by the client, then stored data does not change', async () => {
+    const doc = await db.collection('f').findOne({ _id: 1 });
+    if (!doc) throw new Error('missing');
+    doc.n = 999;
+    expect((await db.collection('f').findOne({ _id: 1 }))?.n).toBe(1);
+  });
+
+  test('when find runs on a missing collection, then it returns an empty batch', async () => {
+    expect(await db.collection('nothing').find({}).toArray()).toEqual([]);
+  });
+});
+
+describe('update', () => {
+  beforeEach(async () => {
+    await db.collection('u').insertMany([
+      { _id: 1, a: 1, tags: ['x', 'y'], items: [{ k: 1, v: 1 }, { k: 2, v: 2 }] },
+      { _id: 2, a: 2, tags: [], items: [] },
+      { _id: 3, a: 3, s: 'text' },
+    ]);
+  });
+
+  test('when multi is set, then nMatched and nModified count every changed document', async () => {
+    const res = await db.command({ update: 'u', updates: [{ q: { a: { $gte: 2 } }, u: { $set: { b: 1 } }, multi: true }, { q: { _id: 2 }, u: { $set: { b: 1 } } }] });
+    expect(res).toMatchObject({ n: 3, nModified: 2, ok: 1 });
+  });
+
+  test('when a replacement document is given, then the document is replaced keeping _id', async () => {
+    await db.collection('u').replaceOne({ _id: 1 }, { z: 9 });
+    expect(await db.collection('u').findOne({ _id: 1 })).toEqual({ _id: 1, z: 9 });
+  });
+
+  test('when upserts insert, then upserted lists each index and _id', async () => {
+    const res = await db.command({
+      update: 'u',
+      updates: [
+        { q: { _id: 1 }, u: { $set: { c: 1 } } },
+        { q: { key: 'new' }, u: { $set: { v: 1 } }, upsert: true },
+        { q: { _id: 50 }, u: { $inc: { v: 1 } }, upsert: true },
+      ],
+    });
+    expect(res.n).toBe(3);
+    expect(res.nModified).toBe(1);
+    expect(res.upserted).toHaveLength(2);
+    expect(res.upserted[0].index).toBe(1);
+    expect(res.upserted[1]).toEqual({ index: 2, _id: 50 });
+    expect(await db.collection('u').findOne({ key: 'new' }, { projection: { _id: 0 } })).toEqual({ key: 'new', v: 1 });
+    expect(await db.collection('u').findOne({ _id: 50 })).toEqual({ _id: 50, v: 1 });
+  });
+
+  test('when $setOnInsert is used, then it applies only on insert', async () => {
+    await db.collection('u').updateOne({ _id: 1 }, { $set: { m: 1 }, $setOnInsert: { created: true } }, { upsert: true });
+    await db.collection('u').updateOne({ _id: 60 }, { $set: { m: 1 }, $setOnInsert: { created: true } }, { upsert: true });
+    expect((await db.collection('u').findOne({ _id: 1 }))?.created).toBeUndefined();
+    expect((await db.collection('u').findOne({ _id: 60 }))?.created).toBe(true);
+  });
+
+  test('when arrayFilters are given, then only matching elements change', async () => {
+    await db.collection('u').updateOne({ _id: 1 }, { $set: { 'items.$[el].v': 0 } }, { arrayFilters: [{ 'el.k': 2 }] });
+    expect((await db.collection('u').findOne({ _id: 1 }))?.items).toEqual([{ k: 1, v: 1 }, { k: 2, v: 0 }]);
+  });
+
+  test('when a pipeline update is given, then it computes from the document', async () => {
+    await db.collection('u').updateOne({ _id: 3 }, [{ $set: { double: { $multiply: ['$a', 2] } } }]);
+    expect((await db.collection('u').findOne({ _id: 3 }))?.double).toBe(6);
+  });
+
+  test('when $inc targets a string, then the write fails with code 14 and nothing changes', async () => {
+    const res = await db.command({ update: 'u', updates: [{ q: { _id: 3 }, u: { $inc: { s: 1 } } }] });
+    expect(res.writeErrors[0].code).toBe(14);
+    expect((await db.collection('u').findOne({ _id: 3 }))?.s).toBe('text');
+  });
+
+  test('when an update changes _id, then it fails with ImmutableField 66', async () => {
+    const res = await db.command({ update: 'u', updates: [{ q: { _id: 3 }, u: { $set: { _id: 4 } } }] });
+    expect(res.writeErrors[0].code).toBe(66);
+  });
+
+  test('when an update document mixes operators and fields, then it is rejected', async () => {
+    const res = await db.command({ update: 'u', updates: [{ q: { _id: 3 }, u: { $set: { a: 1 }, b: 2 } }] });
+    expect(res.writeErrors[0].code).toBe(9);
+  });
+
+  test('when nothing changes, then nModified is 0', async () => {
+    const res = await db.collection('u').updateOne({ _id: 1 }, { $set: { a: 1 } });
+    expect(res.matchedCount).toBe(1);
+    expect(res.modifiedCount).toBe(0);
+  });
+});
+
+describe('delete', () => {
+  test('when limit is 1 or 0, then one or all matching documents go', async () => {
+    await db.collection('d').insertMany([{ a: 1 }, { a: 1 }, { a: 1 }, { a: 2 }]);
+    const one = await db.command({ delete: 'd', deletes: [{ q: { a: 1 }, limit: 1 }] });
+    expect(one.n).toBe(1);
+    const all = await db.command({ delete: 'd', deletes: [{ q: { a: 1 }, limit: 0 }] });
+    expect(all.n).toBe(2);
+    expect(await db.collection('d').countDocuments()).toBe(1);
+  });
+});
+
+describe('findAndModify', () => {
+  beforeEach(async () => {
+    await db.collection('fm').insertMany([{ _id: 1, q: 5 }, { _id: 2, q: 7 }]);
+  });
+
+  test('when updating with sort and new, then the sorted first document is returned after the change', async () => {
+    const res = await db.command({ findAndModify: 'fm', query: {}, sort: { q: -1 }, update: { $inc: { q: 1 } }, new: true, fields: { q: 1 } });
+    expect(res.value).toEqual({ _id: 2, q: 8 });
+    expect(res.lastErrorObject).toEqual({ n: 1, updatedExisting: true });
+  });
+
+  test('when removing, then the removed document is returned', async () => {
+    const res = await db.command({ findAndModify: 'fm', query: { _id: 1 }, remove: true });
+    expect(res.value).toEqual({ _id: 1, q: 5 });
+    expect(res.lastErrorObject).toEqual({ n: 1 });
+    expect(await db.collection('fm').countDocuments()).toBe(1);
+  });
+
+  test('when upserting, then lastErrorObject carries upserted', async () => {
+    const res = await db.command({ findAndModify: 'fm', query: { _id: 9 }, update: { $set: { q: 1 } }, upsert: true, new: true });
+    expect(res.lastErrorObject).toEqual({ n: 1, updatedExisting: false, upserted: 9 });
+    expect(res.value).toEqual({ _id: 9, q: 1 });
+  });
+
+  test('when nothing matches without upsert, then value is null', async () => {
+    const res = await db.command({ findAndModify: 'fm', query: { _id: 99 }, update: { $set: { q: 1 } } });
+    expect(res.value).toBeNull();
+    expect(res.lastErrorObject).toEqual({ n: 0, updatedExisting: false });
+  });
+
+  test('when both remove and update are given, then it is rejected', async () => {
+    expect((await commandError({ findAndModify: 'fm', query: {}, remove: true, update: { $set: { a: 1 } } })).code).toBe(9);
+  });
+});
+
+describe('count, distinct and aggregate', () => {
+  beforeEach(async () => {
+    await db.collection('g').insertMany([
+      { _id: 1, k: 'a', v: 1, arr: [1, 2] },
+      { _id: 2, k: 'b', v: 2, arr: [2, 3] },
+      { _id: 3, k: 'a', v: 3 },
+    ]);
+  });
+
+  test('when count has query, skip and limit, then n follows them', async () => {
+    expect((await db.command({ count: 'g' })).n).toBe(3);
+    expect((await db.command({ count: 'g', query: { k: 'a' } })).n).toBe(2);
+    expect((await db.command({ count: 'g', skip: 1, limit: 1 })).n).toBe(1);
+    expect((await db.command({ count: 'missing' })).n).toBe(0);
+  });
+
+  test('when distinct runs, then values are unique, sorted and arrays are unwound', async () => {
+    expect(await db.collection('g').distinct('k')).toEqual(['a', 'b']);
+    expect(await db.collection('g').distinct('arr')).toEqual([1, 2, 3]);
+    expect(await db.collection('g').distinct('v', { k: 'a' })).toEqual([1, 3]);
+  });
+
+  test('when aggregate runs with a small batchSize, then getMore returns the rest', async () => {
+    const cursor = db.collection('g').aggregate([{ $sort: { _id: 1 } }, { $project: { v: 1 } }], { batchSize: 1 });
+    expect(await cursor.toArray()).toEqual([{ _id: 1, v: 1 }, { _id: 2, v: 2 }, { _id: 3, v: 3 }]);
+  });
+
+  test('when aggregate lacks a cursor option, then it answers code 9', async () => {
+    expect((await commandError({ aggregate: 'g', pipeline: [] })).code).toBe(9);
+  });
+
+  test('when an unknown stage is used, then the error names it', async () => {
+    const error = await commandError({ aggregate: 'g', pipeline: [{ $frob: {} }], cursor: {} });
+    expect(error.message).toMatch(/\$frob/);
+  });
+
+  test('when $lookup joins another collection, then matches are embedded', async () => {
+    await db.collection('names').insertMany([{ _id: 'a', label: 'Alpha' }]);
+    const docs = await db.collection('g').aggregate([{ $match: { _id: 1 } }, { $lookup: { from: 'names', localField: 'k', foreignField: '_id', as: 'n' } }]).toArray();
+    expect(docs[0].n).toEqual([{ _id: 'a', label: 'Alpha' }]);
+  });
+
+  test('when countDocuments and $group run, then they count like MongoDB', async () => {
+    expect(await db.collection('g').countDocuments({ k: 'a' })).toBe(2);
+    const groups = await db.collection('g').aggregate([{ $group: { _id: '$k', total: { $sum: '$v' } } }, { $sort: { _id: 1 } }]).toArray();
+    expect(groups).toEqual([{ _id: 'a', total: 4 }, { _id: 'b', total: 2 }]);
+  });
+
+  test('when $out targets a collection, then it is replaced as a whole and keeps its indexes', async () => {
+    await db.collection('out').insertOne({ _id: 'old' });
+    await db.collection('out').createIndex({ k: 1 });
+    await db.collection('g').aggregate([{ $match: { k: 'a' } }, { $project: { k: 1 } }, { $out: 'out' }]).toArray();
+    expect(await db.collection('out').find().sort({ _id: 1 }).toArray()).toEqual([{ _id: 1, k: 'a' }, { _id: 3, k: 'a' }]);
+    expect((await db.collection('out').indexes()).map((i) => i.name)).toEqual(['_id_', 'k_1']);
+  });
+
+  test('when $out would create duplicate keys, then the target is left unchanged', async () => {
+    await db.collection('out2').insertOne({ _id: 'keep' });
+    const error = await db.collection('g').aggregate([{ $project: { _id: 'same' } }, { $out: 'out2' }]).toArray().catch((e: unknown) => e);
+    expect((error as MongoServerError).code).toBe(11000);
+    expect(await db.collection('out2').find().toArray()).toEqual([{ _id: 'keep' }]);
+  });
+
+  test('when $merge uses whenMatched/whenNotMatched modes, then the target follows them', async () => {
+    const target = db.collection('m');
+    await target.insertMany([{ _id: 1, old: true, v: 0 }, { _id: 9, untouched: true }]);
+    await db.collection('g').aggregate([{ $project: { v: 1 } }, { $merge: { into: 'm' } }]).toArray();
+    expect(await target.find().sort({ _id: 1 }).toArray()).toEqual([
+      { _id: 1, old: true, v: 1 },
+      { _id: 2, v: 2 },
+      { _id: 3, v: 3 },
+      { _id: 9, untouched: true },
+    ]);
+    await db.collection('g').aggregate([{ $project: { k: 1 } }, { $merge: { into: 'm', whenMatched: 'replace', whenNotMatched: 'discard' } }]).toArray();
+    expect(await target.findOne({ _id: 1 })).toEqual({ _id: 1, k: 'a' });
+    await db.collection('g').aggregate([{ $project: { v: 1 } }, { $merge: { into: 'm', whenMatched: 'keepExisting' } }]).toArray();
+    expect(await target.findOne({ _id: 1 })).toEqual({ _id: 1, k: 'a' });
+    await db.collection('g').aggregate([
+      { $project: { v: 1 } },
+      { $merge: { into: 'm', whenMatched: [{ $set: { v: { $add: [{ $ifNull: ['$v', 10] }, '$$new.v'] } } }] } },
+    ]).toArray();
+    expect((await target.findOne({ _id: 2 }))?.v).toBe(12);
+    const failed = await db.collection('g').aggregate([{ $merge: { into: 'm', whenMatched: 'fail' } }]).toArray().catch((e: unknown) => e);
+    expect((failed as MongoServerError).code).toBe(11000);
+    const notMatched = await db.collection('g').aggregate([{ $project: { _id: { $add: ['$_id', 100] } } }, { $merge: { into: 'm', whenNotMatched: 'fail' } }]).toArray().catch((e: unknown) => e);
+    expect((notMatched as MongoServerError).code).toBe(13113);
+  });
+
+  test('when $merge matches on a non-_id field, then it needs a unique index on it', async () => {
+    const error = await db.collection('g').aggregate([{ $merge: { into: 'byk', on: 'k' } }]).toArray().catch((e: unknown) => e);
+    expect((error as MongoServerError).code).toBe(51183);
+    await db.collection('byk').createIndex({ k: 1 }, { unique: true });
+    await db.collection('byk').insertOne({ k: 'a', seen: true });
+    await db.collection('g').aggregate([{ $match: { _id: 2 } }, { $project: { _id: 0, k: 1, v: 1 } }, { $merge: { into: 'byk', on: 'k' } }]).toArray();
+    await db.collection('g').aggregate([{ $match: { _id: 1 } }, { $project: { _id: 0, k: 1, v: 1 } }, { $merge: { into: 'byk', on: 'k' } }]).toArray();
+    const docs = await db.collection('byk').find({}, { projection: { _id: 0 } }).sort({ k: 1 }).toArray();
+    expect(docs).toEqual([{ k: 'a', seen: true, v: 1 }, { k: 'b', v: 2 }]);
+  });
+});

@@ -160,18 +160,9 @@ export class DiskStorage implements Storage {
     logger: StorageLogger,
   ): { current: Journal; recovery: { snapshotFile: string | null; scans: JournalScan[] } } {
     const names = fs.readdirSync(dir);
-    let changed = false;
-    for (const name of names.filter((n) => n.endsWith('.tmp'))) {
-      fs.unlinkSync(path.join(dir, name));
-      changed = true;
-    }
     const snapshots = generations(names, SNAPSHOT_NAME);
     const journals = generations(names, JOURNAL_NAME);
     const base = snapshots.length > 0 ? snapshots[snapshots.length - 1] : 0;
-    for (const gen of snapshots.filter((g) => g < base)) fs.unlinkSync(path.join(dir, snapshotName(gen)));
-    for (const gen of journals.filter((g) => g < base)) fs.unlinkSync(path.join(dir, journalName(gen)));
-    if (snapshots.length > 1 || journals.some((g) => g < base)) changed = true;
-
     const live = journals.filter((g) => g >= base);
     live.forEach((gen, i) => {
       if (gen !== base + i) {
@@ -182,7 +173,6 @@ export class DiskStorage implements Storage {
         );
       }
     });
-
     const snapshotFile = snapshots.length > 0 ? path.join(dir, snapshotName(base)) : null;
     if (snapshotFile) verifySnapshot(snapshotFile);
 
@@ -191,15 +181,25 @@ export class DiskStorage implements Storage {
       return scanJournal(file, fs.readFileSync(file));
     });
     scans.forEach((scan, i) => {
-      if (!scan.torn) return;
       const later = scans.slice(i + 1).find((s) => s.buf.length > 0);
-      if (later) {
+      if (scan.torn && later) {
         throw new StorageError(
           'ECORRUPT',
           `journal ${scan.file} is damaged at offset ${scan.validEnd} (${scan.torn.reason}) but the later ` +
             `journal ${later.file} holds data: this is disk damage, not a torn write`,
         );
       }
+    });
+
+    // Everything checked: only now change files (superseded generations, unfinished snapshots, torn tails).
+    const obsolete = [
+      ...names.filter((n) => n.endsWith('.tmp')),
+      ...snapshots.filter((g) => g < base).map(snapshotName),
+      ...journals.filter((g) => g < base).map(journalName),
+    ];
+    for (const name of obsolete) fs.unlinkSync(path.join(dir, name));
+    for (const scan of scans) {
+      if (!scan.torn) continue;
       logger.warn(
         { file: scan.file, offset: scan.validEnd, droppedBytes: scan.buf.length - scan.validEnd, reason: scan.torn.reason },
         'dropping a torn last journal frame (a write that was never acknowledged)',
@@ -212,14 +212,14 @@ export class DiskStorage implements Storage {
         fs.closeSync(fd);
       }
       scan.buf = scan.buf.subarray(0, scan.validEnd);
-    });
+    }
 
     const gen = live.length > 0 ? live[live.length - 1] : base;
     const file = path.join(dir, journalName(gen));
     const exists = live.length > 0;
     const fd = fs.openSync(file, exists ? 'r+' : 'wx');
     const size = exists ? scans[scans.length - 1].validEnd : 0;
-    if (changed) fsyncDirSync(dir);
+    if (obsolete.length > 0) fsyncDirSync(dir);
     const current: Journal = { gen, file, fd, size, pending: 0, idleWaiters: [], needsDirSync: !exists };
     return { current, recovery: { snapshotFile, scans } };
   }

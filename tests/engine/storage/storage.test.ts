@@ -200,7 +200,7 @@ describe('storage recovery of a damaged journal', () => {
     );
   });
 
-  it('when the snapshot file is damaged, then open fails naming the snapshot', async () => {
+  it('when the snapshot file is damaged, then open fails naming the snapshot and changes no file', async () => {
     const dir = tempDir();
     const { storage, write } = await openWithState(dir);
     await write([{ a: 1 }]);
@@ -210,7 +210,10 @@ describe('storage recovery of a damaged journal', () => {
     const bytes = fs.readFileSync(file);
     bytes[14] ^= 0xff;
     fs.writeFileSync(file, bytes);
+    fs.writeFileSync(path.join(dir, 'snapshot-0000000002.bson.tmp'), 'partial');
+    const before = filesIn(dir);
     await expect(openStorage({ dir, snapshotSource: () => [] })).rejects.toThrow(`snapshot ${file} is damaged`);
+    expect(filesIn(dir)).toEqual(before);
   });
 });
 

@@ -30,7 +30,7 @@ const ElementsSchema = z.strictObject(
 /** POST /api/v1/feedback body, exactly as DESIGN §4; unknown fields are errors. */
 export const FeedbackBodySchema = z.strictObject({
   qrToken: QrTokenSchema,
-  quick: z.enum(QUICK_VOTES),
+  quick: z.string().pipe(z.enum(QUICK_VOTES)),
   elements: ElementsSchema.optional(),
   trips: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
   wentWell: chipSet(WENT_WELL).optional(),
@@ -79,7 +79,7 @@ const formLevel = z
 /** POST /f/:qrToken and /k/:qrToken (urlencoded): field names as the form renders them. */
 export const FeedbackFormSchema = z
   .strictObject({
-    quick: z.enum(QUICK_VOTES),
+    quick: z.string().pipe(z.enum(QUICK_VOTES)),
     ...(Object.fromEntries(ELEMENTS.map((element) => [`el_${element}`, formLevel])) as Record<`el_${Element}`, typeof formLevel>),
     trips: z
       .enum(['', '1', '2', '3'])

@@ -7,7 +7,7 @@ import { startTestApp, type TestApp } from '../helpers/app';
 import { rotateCounterToken } from '../../src/units/units.service';
 import { ALL_UNITS } from '../../src/shared/scope';
 import { FeedbackModel } from '../../src/feedback/feedback.model';
-import { demoCounters, feedbackCount, formKey, rolledUpCount, type CounterAtOffice } from './support';
+import { demoCounters, feedbackCount, formKey, postRaw, rolledUpCount, type CounterAtOffice } from './support';
 
 let t: TestApp;
 let counters: CounterAtOffice[];
@@ -215,10 +215,11 @@ describe('bad form input', () => {
 
   test('when the body is not valid UTF-8, then 400 and nothing is stored', async () => {
     const { counter, token } = freshCounter();
-    const { agent, key } = await openForm(token);
+    const { key } = await openForm(token);
     const body = Buffer.concat([Buffer.from(`quick=satisfied&key=${key}&comment=`), Buffer.from([0xc3, 0x28, 0xff])]);
-    const res = await agent.post(`/f/${token}`).set('Content-Type', 'application/x-www-form-urlencoded').send(body);
+    const res = await postRaw(t.app, `/f/${token}`, body, { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: 'tdd=AAAAAAAAAAAAAAAAAAAAAA' });
     expect(res.status).toBe(400);
+    expect(res.text).toContain('Nội dung gửi lên không phải UTF-8 hợp lệ.');
     expect(await feedbackCount({ counterId: counter.id })).toBe(0);
   });
 });

@@ -1,5 +1,8 @@
 // Feedback test support: demo counters to vote at, form fields from a rendered page, and stored-feedback queries.
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
 import { findCounterByToken, findCounters, findOffices, seedDemoUnits, type Counter } from '../../src/units';
 import { ALL_UNITS } from '../../src/shared/scope';
 import { FeedbackModel } from '../../src/feedback/feedback.model';
@@ -41,4 +44,30 @@ export async function rolledUpCount(counterId: string): Promise<number> {
 export async function isLive(token: string): Promise<boolean> {
   const found = await findCounterByToken(token);
   return found !== null && !found.revoked;
+}
+
+/** POSTs exact bytes (supertest would re-serialise a Buffer) to the app on a loopback port; returns status and text. */
+export async function postRaw(
+  app: Express,
+  path: string,
+  body: Buffer,
+  headers: Record<string, string>,
+): Promise<{ status: number; text: string }> {
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    return await new Promise((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path, method: 'POST', headers: { ...headers, 'Content-Length': String(body.length) } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
 }

@@ -87,12 +87,12 @@ describe('storage journal', () => {
   it('when one write holds more than 16 MiB of entries, then it is stored and replayed whole', async () => {
     const dir = tempDir();
     const { storage, write } = await openWithState(dir);
-    const entries = Array.from({ length: 100_000 }, (_, i) => ({ i, s: 'x'.repeat(200) }));
+    const entries = Array.from({ length: 90 }, (_, i) => ({ i, s: String(i % 10).repeat(200_000) }));
     await write(entries);
     await storage.close();
     const { journal } = await readBack(dir);
-    expect(journal).toHaveLength(100_000);
-    expect(journal[99_999]).toEqual({ i: 99_999, s: 'x'.repeat(200) });
+    expect(journal).toHaveLength(90);
+    expect(journal[89]).toEqual({ i: 89, s: '9'.repeat(200_000) });
   });
 
   it('when an entry cannot be serialized, then that append rejects and later appends still work', async () => {

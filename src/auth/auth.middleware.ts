@@ -28,7 +28,7 @@ export interface AuthDeps {
 export const SESSION_COOKIE = 'tdsid';
 
 /** Citizen-facing paths: no session is loaded and no CSRF token is asked for. */
-const PUBLIC_PATHS = [/^\/f\//, /^\/k\//, /^\/track\//, /^\/api\/v1\/feedback(\/|$)/, /^\/api\/v1\/track\//, /^\/static\//, /^\/healthz$/, /^\/readyz$/];
+const PUBLIC_PATHS = [/^\/f\//, /^\/k\//, /^\/track\//, /^\/api\/v1\/feedback\/?$/, /^\/api\/v1\/track\//, /^\/static\//, /^\/healthz$/, /^\/readyz$/];
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function isPublicPath(path: string): boolean {

@@ -2,18 +2,16 @@
 import { Router, type Request, type Response } from 'express';
 import { parseForm } from '../shared/http/validate';
 import { AppError, type FieldErrors } from '../shared/errors';
-import { requirePermission, roleCan } from './permissions';
+import { requirePermission } from './permissions';
 import { LoginSchema, ObjectIdParamSchema, PasswordChangeSchema, TokenCreateSchema, safeNextPath } from './auth.schema';
 import { createApiToken, listOwnApiTokens, revokeApiToken, signIn, signOut } from './auth.service';
 import { changeOwnPassword, listEveryApiToken } from './users.service';
 import { clientIp, currentActor, issueCsrfToken, requireCsrf, sessionCookieOptions, SESSION_COOKIE, type AuthDeps } from './auth.middleware';
 import { createLoginThrottle } from './login-throttle';
 
-/** Where a staff member lands after signing in. */
-export function landingPath(actor: Pick<Actor, 'role'>): string {
-  if (roleCan(actor.role, 'indices:read')) return '/dashboard';
-  if (roleCan(actor.role, 'complaints:triage')) return '/hotline';
-  return '/account/tokens';
+/** Where a staff member lands after signing in: the account page, which links every area the role may use. */
+export function landingPath(_actor: Pick<Actor, 'role'>): string {
+  return '/account';
 }
 
 function regenerateSession(req: Request): Promise<void> {
@@ -86,6 +84,10 @@ export function authRouter(deps: AuthDeps): Router {
     if (req.session) await destroySession(req);
     res.clearCookie(SESSION_COOKIE, sessionCookieOptions(deps.config));
     res.redirect(303, '/login');
+  });
+
+  router.get('/account', requirePermission('tokens:own'), (req, res) => {
+    res.render('auth/account', { title: req.t('auth.account.title'), account: currentActor(req) });
   });
 
   router.get('/api/v1/me', requirePermission('tokens:own'), (req, res) => {

@@ -28,7 +28,7 @@ function signedIn(role: Role): SignedIn {
 }
 
 const ADMIN_PAGES = ['/admin/users', '/admin/users/new', () => `/admin/users/${someUserId}`, '/admin/tokens', '/admin/audit'];
-const STAFF_PAGES = ['/account/tokens', '/account/password'];
+const STAFF_PAGES = ['/account', '/account/tokens', '/account/password'];
 const ADMIN_POSTS = ['/admin/users', () => `/admin/users/${someUserId}`, () => `/admin/users/${someUserId}/password`, () => `/admin/users/${someUserId}/deactivate`, () => `/admin/users/${someUserId}/activate`, '/admin/tokens/0123456789abcdef01234567/revoke'];
 const path = (entry: string | (() => string)) => (typeof entry === 'string' ? entry : entry());
 

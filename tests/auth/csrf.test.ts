@@ -57,6 +57,16 @@ describe('CSRF', () => {
     expect(res.status).toBe(404);
   });
 
+  test('when a staff API under /api/v1/feedback/ is called, then it is not treated as public: session needs CSRF, bearer works', async () => {
+    const { agent } = await signIn(testApp.app, { role: 'official' });
+    const path = '/api/v1/feedback/0123456789abcdef01234567/spam';
+    expect((await agent.post(path).send({ reason: 'test' })).status).toBe(403);
+    expect((await request(testApp.app).post(path).send({ reason: 'test' })).status).toBe(401);
+    const { token } = await bearerToken({ role: 'official' });
+    const res = await request(testApp.app).post(path).set('Authorization', `Bearer ${token}`).send({ reason: 'test' });
+    expect([401, 403]).not.toContain(res.status);
+  });
+
   test('when the login form is posted without its token, then it answers 403', async () => {
     const res = await request(testApp.app).post('/login').type('form').send({ username: 'admin', password: 'whatever' });
     expect(res.status).toBe(403);

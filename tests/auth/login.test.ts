@@ -30,11 +30,11 @@ describe('sign-in', () => {
     expect(me.body).toMatchObject({ username: user.username, role: 'viewer', via: 'session', scope: { kind: 'units', codes: ['01'] } });
   });
 
-  test('when next points to another site, then it is ignored and the role landing page is used', async () => {
+  test('when next points to another site, then it is ignored and the account page is used', async () => {
     const user = await createUser({ role: 'hotline' });
     const { res } = await attemptLogin(testApp.app, { username: user.username, password: user.password, next: '//evil.example/x' }, { ip: nextIp() });
     expect(res.status).toBe(303);
-    expect(res.headers.location).toBe('/hotline');
+    expect(res.headers.location).toBe('/account');
   });
 
   test('when the username is typed in capitals, then it still signs in', async () => {

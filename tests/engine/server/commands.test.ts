@@ -1,5 +1,5 @@
 // Command behaviour through the official driver: every command the engine answers, with MongoDB's replies and codes.
-import { Long, MongoClient, MongoServerError, ObjectId, type Db, type Document } from 'mongodb';
+import { Long, MongoClient, type Collection, MongoServerError, ObjectId, type Db, type Document } from 'mongodb';
 import { startEngine, type RunningEngine } from '../../../src/engine';
 
 let engine: RunningEngine;
@@ -22,6 +22,15 @@ beforeEach(() => {
   db = client.db(`cmd_${dbCounter}`);
 });
 
+interface AnyDoc {
+  _id?: number | string | ObjectId;
+  [key: string]: unknown;
+}
+
+function col(name: string): Collection<AnyDoc> {
+  return db.collection<AnyDoc>(name);
+}
+
 async function commandError(cmd: Document, on: Db = db): Promise<MongoServerError> {
   const error = await on.command(cmd).then(
     () => undefined,
@@ -33,7 +42,7 @@ async function commandError(cmd: Document, on: Db = db): Promise<MongoServerErro
 
 describe('administrative commands', () => {
   test('when listDatabases runs, then it lists databases holding collections, with nameOnly and filter', async () => {
-    await db.collection('a').insertOne({ x: 1 });
+    await col('a').insertOne({ x: 1 });
     const all = await client.db('admin').command({ listDatabases: 1 });
     expect(all.databases.map((d: Document) => d.name)).toContain(db.databaseName);
     expect(typeof all.totalSize).toBe('number');
@@ -42,7 +51,7 @@ describe('administrative commands', () => {
   });
 
   test('when stats commands run, then they report counts and sizes', async () => {
-    await db.collection('s').insertMany([{ a: 1 }, { a: 2 }]);
+    await col('s').insertMany([{ a: 1 }, { a: 2 }]);
     const coll = await db.command({ collStats: 's' });
     expect(coll).toMatchObject({ ns: `${db.databaseName}.s`, count: 2, nindexes: 1, ok: 1 });
     expect(coll.size).toBeGreaterThan(0);
@@ -60,7 +69,7 @@ describe('administrative commands', () => {
     expect(await db.command({ endSessions: [] })).toEqual({ ok: 1 });
     expect((await db.admin().command({ getParameter: 1, featureCompatibilityVersion: 1 })).featureCompatibilityVersion).toEqual({ version: '7.0' });
     const session = client.startSession();
-    await db.collection('sess').insertOne({ a: 1 }, { session });
+    await col('sess').insertOne({ a: 1 }, { session });
     await session.endSession();
   });
 
@@ -74,20 +83,20 @@ describe('administrative commands', () => {
     const error = await commandError({ insert: 'txn', documents: [{ a: 1 }], txnNumber: Long.fromNumber(1), autocommit: false, startTransaction: true });
     expect(error.code).toBe(20);
     expect(error.message).toBe('Transaction numbers are only allowed on a replica set member or mongos');
-    expect(await db.collection('txn').countDocuments()).toBe(0);
+    expect(await col('txn').countDocuments()).toBe(0);
   });
 
   test('when a transaction is used through a session, then the driver reports it as a standalone would and nothing is written', async () => {
     const session = client.startSession();
     const error = await session
       .withTransaction(async () => {
-        await db.collection('txn2').insertOne({ a: 1 }, { session });
+        await col('txn2').insertOne({ a: 1 }, { session });
       })
       .catch((e: unknown) => e);
     await session.endSession();
     expect(error).toBeInstanceOf(MongoServerError);
     expect((error as Error).message).toMatch(/does not support retryable writes/);
-    expect(await db.collection('txn2').countDocuments()).toBe(0);
+    expect(await col('txn2').countDocuments()).toBe(0);
   });
 });
 
@@ -108,12 +117,12 @@ describe('collections', () => {
   });
 
   test('when drop and dropDatabase run, then the data is gone', async () => {
-    await db.collection('d').insertOne({ a: 1 });
-    expect(await db.collection('d').drop()).toBe(true);
+    await col('d').insertOne({ a: 1 });
+    expect(await col('d').drop()).toBe(true);
     expect(await db.listCollections().toArray()).toEqual([]);
-    await db.collection('e').insertOne({ a: 1 });
+    await col('e').insertOne({ a: 1 });
     await db.dropDatabase();
-    expect(await db.collection('e').countDocuments()).toBe(0);
+    expect(await col('e').countDocuments()).toBe(0);
     const dbs = await client.db('admin').command({ listDatabases: 1, nameOnly: true });
     expect(dbs.databases.map((d: Document) => d.name)).not.toContain(db.databaseName);
   });
@@ -130,7 +139,7 @@ describe('insert', () => {
     expect(res.writeErrors).toHaveLength(1);
     expect(res.writeErrors[0]).toMatchObject({ index: 1, code: 11000, keyPattern: { _id: 1 }, keyValue: { _id: 1 } });
     expect(res.writeErrors[0].errmsg).toBe(`E11000 duplicate key error collection: ${db.databaseName}.i index: _id_ dup key: { _id: 1 }`);
-    expect(await db.collection('i').countDocuments()).toBe(1);
+    expect(await col('i').countDocuments()).toBe(1);
   });
 
   test('when an unordered insert hits duplicates, then the rest are inserted', async () => {
@@ -140,11 +149,11 @@ describe('insert', () => {
   });
 
   test('when _id is missing or not first, then it is generated or moved first', async () => {
-    await db.collection('ids').insertOne({ a: 1, _id: 'x' });
+    await col('ids').insertOne({ a: 1, _id: 'x' });
     const raw = await db.command({ find: 'ids', filter: {} });
     expect(Object.keys(raw.cursor.firstBatch[0])).toEqual(['_id', 'a']);
     await db.command({ insert: 'ids', documents: [{ b: 2 }] });
-    const doc = await db.collection('ids').findOne({ b: 2 });
+    const doc = await col('ids').findOne({ b: 2 });
     expect(doc?._id).toBeInstanceOf(ObjectId);
   });
 
@@ -161,11 +170,11 @@ describe('insert', () => {
 
 describe('find and cursors', () => {
   beforeEach(async () => {
-    await db.collection('f').insertMany(Array.from({ length: 30 }, (_, i) => ({ _id: i, n: i % 10, s: `s${i}` })));
+    await col('f').insertMany(Array.from({ length: 30 }, (_, i) => ({ _id: i, n: i % 10, s: `s${i}` })));
   });
 
   test('when find uses sort, skip, limit and projection, then the result matches', async () => {
-    const docs = await db.collection('f').find({ n: { $lt: 3 } }, { projection: { s: 1, _id: 0 } }).sort({ n: -1, _id: 1 }).skip(1).limit(4).toArray();
+    const docs = await col('f').find({ n: { $lt: 3 } }, { projection: { s: 1, _id: 0 } }).sort({ n: -1, _id: 1 }).skip(1).limit(4).toArray();
     expect(docs).toEqual([{ s: 's12' }, { s: 's22' }, { s: 's1' }, { s: 's11' }]);
   });
 
@@ -204,30 +213,30 @@ describe('find and cursors', () => {
   });
 
   test('when find uses let and $expr, then variables are visible', async () => {
-    const docs = await db.collection('f').find({ $expr: { $eq: ['$n', '$$target'] } }, { let: { target: 4 } }).toArray();
+    const docs = await col('f').find({ $expr: { $eq: ['$n', '$$target'] } }, { let: { target: 4 } }).toArray();
     expect(docs.map((d) => d._id)).toEqual([4, 14, 24]);
   });
 
   test('when a hint names a missing index, then find fails with code 2', async () => {
-    const error = await db.collection('f').find({}).hint('nope_1').toArray().catch((e: unknown) => e);
+    const error = await col('f').find({}).hint('nope_1').toArray().catch((e: unknown) => e);
     expect((error as MongoServerError).code).toBe(2);
   });
 
   test('when a returned document is modified by the client, then stored data does not change', async () => {
-    const doc = await db.collection('f').findOne({ _id: 1 });
+    const doc = await col('f').findOne({ _id: 1 });
     if (!doc) throw new Error('missing');
     doc.n = 999;
-    expect((await db.collection('f').findOne({ _id: 1 }))?.n).toBe(1);
+    expect((await col('f').findOne({ _id: 1 }))?.n).toBe(1);
   });
 
   test('when find runs on a missing collection, then it returns an empty batch', async () => {
-    expect(await db.collection('nothing').find({}).toArray()).toEqual([]);
+    expect(await col('nothing').find({}).toArray()).toEqual([]);
   });
 });
 
 describe('update', () => {
   beforeEach(async () => {
-    await db.collection('u').insertMany([
+    await col('u').insertMany([
       { _id: 1, a: 1, tags: ['x', 'y'], items: [{ k: 1, v: 1 }, { k: 2, v: 2 }] },
       { _id: 2, a: 2, tags: [], items: [] },
       { _id: 3, a: 3, s: 'text' },
@@ -240,8 +249,8 @@ describe('update', () => {
   });
 
   test('when a replacement document is given, then the document is replaced keeping _id', async () => {
-    await db.collection('u').replaceOne({ _id: 1 }, { z: 9 });
-    expect(await db.collection('u').findOne({ _id: 1 })).toEqual({ _id: 1, z: 9 });
+    await col('u').replaceOne({ _id: 1 }, { z: 9 });
+    expect(await col('u').findOne({ _id: 1 })).toEqual({ _id: 1, z: 9 });
   });
 
   test('when upserts insert, then upserted lists each index and _id', async () => {
@@ -258,31 +267,31 @@ describe('update', () => {
     expect(res.upserted).toHaveLength(2);
     expect(res.upserted[0].index).toBe(1);
     expect(res.upserted[1]).toEqual({ index: 2, _id: 50 });
-    expect(await db.collection('u').findOne({ key: 'new' }, { projection: { _id: 0 } })).toEqual({ key: 'new', v: 1 });
-    expect(await db.collection('u').findOne({ _id: 50 })).toEqual({ _id: 50, v: 1 });
+    expect(await col('u').findOne({ key: 'new' }, { projection: { _id: 0 } })).toEqual({ key: 'new', v: 1 });
+    expect(await col('u').findOne({ _id: 50 })).toEqual({ _id: 50, v: 1 });
   });
 
   test('when $setOnInsert is used, then it applies only on insert', async () => {
-    await db.collection('u').updateOne({ _id: 1 }, { $set: { m: 1 }, $setOnInsert: { created: true } }, { upsert: true });
-    await db.collection('u').updateOne({ _id: 60 }, { $set: { m: 1 }, $setOnInsert: { created: true } }, { upsert: true });
-    expect((await db.collection('u').findOne({ _id: 1 }))?.created).toBeUndefined();
-    expect((await db.collection('u').findOne({ _id: 60 }))?.created).toBe(true);
+    await col('u').updateOne({ _id: 1 }, { $set: { m: 1 }, $setOnInsert: { created: true } }, { upsert: true });
+    await col('u').updateOne({ _id: 60 }, { $set: { m: 1 }, $setOnInsert: { created: true } }, { upsert: true });
+    expect((await col('u').findOne({ _id: 1 }))?.created).toBeUndefined();
+    expect((await col('u').findOne({ _id: 60 }))?.created).toBe(true);
   });
 
   test('when arrayFilters are given, then only matching elements change', async () => {
-    await db.collection('u').updateOne({ _id: 1 }, { $set: { 'items.$[el].v': 0 } }, { arrayFilters: [{ 'el.k': 2 }] });
-    expect((await db.collection('u').findOne({ _id: 1 }))?.items).toEqual([{ k: 1, v: 1 }, { k: 2, v: 0 }]);
+    await col('u').updateOne({ _id: 1 }, { $set: { 'items.$[el].v': 0 } }, { arrayFilters: [{ 'el.k': 2 }] });
+    expect((await col('u').findOne({ _id: 1 }))?.items).toEqual([{ k: 1, v: 1 }, { k: 2, v: 0 }]);
   });
 
   test('when a pipeline update is given, then it computes from the document', async () => {
-    await db.collection('u').updateOne({ _id: 3 }, [{ $set: { double: { $multiply: ['$a', 2] } } }]);
-    expect((await db.collection('u').findOne({ _id: 3 }))?.double).toBe(6);
+    await col('u').updateOne({ _id: 3 }, [{ $set: { double: { $multiply: ['$a', 2] } } }]);
+    expect((await col('u').findOne({ _id: 3 }))?.double).toBe(6);
   });
 
   test('when $inc targets a string, then the write fails with code 14 and nothing changes', async () => {
     const res = await db.command({ update: 'u', updates: [{ q: { _id: 3 }, u: { $inc: { s: 1 } } }] });
     expect(res.writeErrors[0].code).toBe(14);
-    expect((await db.collection('u').findOne({ _id: 3 }))?.s).toBe('text');
+    expect((await col('u').findOne({ _id: 3 }))?.s).toBe('text');
   });
 
   test('when an update changes _id, then it fails with ImmutableField 66', async () => {
@@ -296,7 +305,7 @@ describe('update', () => {
   });
 
   test('when nothing changes, then nModified is 0', async () => {
-    const res = await db.collection('u').updateOne({ _id: 1 }, { $set: { a: 1 } });
+    const res = await col('u').updateOne({ _id: 1 }, { $set: { a: 1 } });
     expect(res.matchedCount).toBe(1);
     expect(res.modifiedCount).toBe(0);
   });
@@ -304,18 +313,18 @@ describe('update', () => {
 
 describe('delete', () => {
   test('when limit is 1 or 0, then one or all matching documents go', async () => {
-    await db.collection('d').insertMany([{ a: 1 }, { a: 1 }, { a: 1 }, { a: 2 }]);
+    await col('d').insertMany([{ a: 1 }, { a: 1 }, { a: 1 }, { a: 2 }]);
     const one = await db.command({ delete: 'd', deletes: [{ q: { a: 1 }, limit: 1 }] });
     expect(one.n).toBe(1);
     const all = await db.command({ delete: 'd', deletes: [{ q: { a: 1 }, limit: 0 }] });
     expect(all.n).toBe(2);
-    expect(await db.collection('d').countDocuments()).toBe(1);
+    expect(await col('d').countDocuments()).toBe(1);
   });
 });
 
 describe('findAndModify', () => {
   beforeEach(async () => {
-    await db.collection('fm').insertMany([{ _id: 1, q: 5 }, { _id: 2, q: 7 }]);
+    await col('fm').insertMany([{ _id: 1, q: 5 }, { _id: 2, q: 7 }]);
   });
 
   test('when updating with sort and new, then the sorted first document is returned after the change', async () => {
@@ -328,7 +337,7 @@ describe('findAndModify', () => {
     const res = await db.command({ findAndModify: 'fm', query: { _id: 1 }, remove: true });
     expect(res.value).toEqual({ _id: 1, q: 5 });
     expect(res.lastErrorObject).toEqual({ n: 1 });
-    expect(await db.collection('fm').countDocuments()).toBe(1);
+    expect(await col('fm').countDocuments()).toBe(1);
   });
 
   test('when upserting, then lastErrorObject carries upserted', async () => {
@@ -350,7 +359,7 @@ describe('findAndModify', () => {
 
 describe('count, distinct and aggregate', () => {
   beforeEach(async () => {
-    await db.collection('g').insertMany([
+    await col('g').insertMany([
       { _id: 1, k: 'a', v: 1, arr: [1, 2] },
       { _id: 2, k: 'b', v: 2, arr: [2, 3] },
       { _id: 3, k: 'a', v: 3 },
@@ -365,13 +374,13 @@ describe('count, distinct and aggregate', () => {
   });
 
   test('when distinct runs, then values are unique, sorted and arrays are unwound', async () => {
-    expect(await db.collection('g').distinct('k')).toEqual(['a', 'b']);
-    expect(await db.collection('g').distinct('arr')).toEqual([1, 2, 3]);
-    expect(await db.collection('g').distinct('v', { k: 'a' })).toEqual([1, 3]);
+    expect(await col('g').distinct('k')).toEqual(['a', 'b']);
+    expect(await col('g').distinct('arr')).toEqual([1, 2, 3]);
+    expect(await col('g').distinct('v', { k: 'a' })).toEqual([1, 3]);
   });
 
   test('when aggregate runs with a small batchSize, then getMore returns the rest', async () => {
-    const cursor = db.collection('g').aggregate([{ $sort: { _id: 1 } }, { $project: { v: 1 } }], { batchSize: 1 });
+    const cursor = col('g').aggregate([{ $sort: { _id: 1 } }, { $project: { v: 1 } }], { batchSize: 1 });
     expect(await cursor.toArray()).toEqual([{ _id: 1, v: 1 }, { _id: 2, v: 2 }, { _id: 3, v: 3 }]);
   });
 
@@ -385,65 +394,65 @@ describe('count, distinct and aggregate', () => {
   });
 
   test('when $lookup joins another collection, then matches are embedded', async () => {
-    await db.collection('names').insertMany([{ _id: 'a', label: 'Alpha' }]);
-    const docs = await db.collection('g').aggregate([{ $match: { _id: 1 } }, { $lookup: { from: 'names', localField: 'k', foreignField: '_id', as: 'n' } }]).toArray();
+    await col('names').insertMany([{ _id: 'a', label: 'Alpha' }]);
+    const docs = await col('g').aggregate([{ $match: { _id: 1 } }, { $lookup: { from: 'names', localField: 'k', foreignField: '_id', as: 'n' } }]).toArray();
     expect(docs[0].n).toEqual([{ _id: 'a', label: 'Alpha' }]);
   });
 
   test('when countDocuments and $group run, then they count like MongoDB', async () => {
-    expect(await db.collection('g').countDocuments({ k: 'a' })).toBe(2);
-    const groups = await db.collection('g').aggregate([{ $group: { _id: '$k', total: { $sum: '$v' } } }, { $sort: { _id: 1 } }]).toArray();
+    expect(await col('g').countDocuments({ k: 'a' })).toBe(2);
+    const groups = await col('g').aggregate([{ $group: { _id: '$k', total: { $sum: '$v' } } }, { $sort: { _id: 1 } }]).toArray();
     expect(groups).toEqual([{ _id: 'a', total: 4 }, { _id: 'b', total: 2 }]);
   });
 
   test('when $out targets a collection, then it is replaced as a whole and keeps its indexes', async () => {
-    await db.collection('out').insertOne({ _id: 'old' });
-    await db.collection('out').createIndex({ k: 1 });
-    await db.collection('g').aggregate([{ $match: { k: 'a' } }, { $project: { k: 1 } }, { $out: 'out' }]).toArray();
-    expect(await db.collection('out').find().sort({ _id: 1 }).toArray()).toEqual([{ _id: 1, k: 'a' }, { _id: 3, k: 'a' }]);
-    expect((await db.collection('out').indexes()).map((i) => i.name)).toEqual(['_id_', 'k_1']);
+    await col('out').insertOne({ _id: 'old' });
+    await col('out').createIndex({ k: 1 });
+    await col('g').aggregate([{ $match: { k: 'a' } }, { $project: { k: 1 } }, { $out: 'out' }]).toArray();
+    expect(await col('out').find().sort({ _id: 1 }).toArray()).toEqual([{ _id: 1, k: 'a' }, { _id: 3, k: 'a' }]);
+    expect((await col('out').indexes()).map((i) => i.name)).toEqual(['_id_', 'k_1']);
   });
 
   test('when $out would create duplicate keys, then the target is left unchanged', async () => {
-    await db.collection('out2').insertOne({ _id: 'keep' });
-    const error = await db.collection('g').aggregate([{ $project: { _id: 'same' } }, { $out: 'out2' }]).toArray().catch((e: unknown) => e);
+    await col('out2').insertOne({ _id: 'keep' });
+    const error = await col('g').aggregate([{ $project: { _id: 'same' } }, { $out: 'out2' }]).toArray().catch((e: unknown) => e);
     expect((error as MongoServerError).code).toBe(11000);
-    expect(await db.collection('out2').find().toArray()).toEqual([{ _id: 'keep' }]);
+    expect(await col('out2').find().toArray()).toEqual([{ _id: 'keep' }]);
   });
 
   test('when $merge uses whenMatched/whenNotMatched modes, then the target follows them', async () => {
-    const target = db.collection('m');
+    const target = col('m');
     await target.insertMany([{ _id: 1, old: true, v: 0 }, { _id: 9, untouched: true }]);
-    await db.collection('g').aggregate([{ $project: { v: 1 } }, { $merge: { into: 'm' } }]).toArray();
+    await col('g').aggregate([{ $project: { v: 1 } }, { $merge: { into: 'm' } }]).toArray();
     expect(await target.find().sort({ _id: 1 }).toArray()).toEqual([
       { _id: 1, old: true, v: 1 },
       { _id: 2, v: 2 },
       { _id: 3, v: 3 },
       { _id: 9, untouched: true },
     ]);
-    await db.collection('g').aggregate([{ $project: { k: 1 } }, { $merge: { into: 'm', whenMatched: 'replace', whenNotMatched: 'discard' } }]).toArray();
+    await col('g').aggregate([{ $project: { k: 1 } }, { $merge: { into: 'm', whenMatched: 'replace', whenNotMatched: 'discard' } }]).toArray();
     expect(await target.findOne({ _id: 1 })).toEqual({ _id: 1, k: 'a' });
-    await db.collection('g').aggregate([{ $project: { v: 1 } }, { $merge: { into: 'm', whenMatched: 'keepExisting' } }]).toArray();
+    await col('g').aggregate([{ $project: { v: 1 } }, { $merge: { into: 'm', whenMatched: 'keepExisting' } }]).toArray();
     expect(await target.findOne({ _id: 1 })).toEqual({ _id: 1, k: 'a' });
-    await db.collection('g').aggregate([
+    await col('g').aggregate([
       { $project: { v: 1 } },
       { $merge: { into: 'm', whenMatched: [{ $set: { v: { $add: [{ $ifNull: ['$v', 10] }, '$$new.v'] } } }] } },
     ]).toArray();
     expect((await target.findOne({ _id: 2 }))?.v).toBe(12);
-    const failed = await db.collection('g').aggregate([{ $merge: { into: 'm', whenMatched: 'fail' } }]).toArray().catch((e: unknown) => e);
+    const failed = await col('g').aggregate([{ $merge: { into: 'm', whenMatched: 'fail' } }]).toArray().catch((e: unknown) => e);
     expect((failed as MongoServerError).code).toBe(11000);
-    const notMatched = await db.collection('g').aggregate([{ $project: { _id: { $add: ['$_id', 100] } } }, { $merge: { into: 'm', whenNotMatched: 'fail' } }]).toArray().catch((e: unknown) => e);
+    const notMatched = await col('g').aggregate([{ $project: { _id: { $add: ['$_id', 100] } } }, { $merge: { into: 'm', whenNotMatched: 'fail' } }]).toArray().catch((e: unknown) => e);
     expect((notMatched as MongoServerError).code).toBe(13113);
   });
 
   test('when $merge matches on a non-_id field, then it needs a unique index on it', async () => {
-    const error = await db.collection('g').aggregate([{ $merge: { into: 'byk', on: 'k' } }]).toArray().catch((e: unknown) => e);
+    const error = await col('g').aggregate([{ $merge: { into: 'byk', on: 'k' } }]).toArray().catch((e: unknown) => e);
     expect((error as MongoServerError).code).toBe(51183);
-    await db.collection('byk').createIndex({ k: 1 }, { unique: true });
-    await db.collection('byk').insertOne({ k: 'a', seen: true });
-    await db.collection('g').aggregate([{ $match: { _id: 2 } }, { $project: { _id: 0, k: 1, v: 1 } }, { $merge: { into: 'byk', on: 'k' } }]).toArray();
-    await db.collection('g').aggregate([{ $match: { _id: 1 } }, { $project: { _id: 0, k: 1, v: 1 } }, { $merge: { into: 'byk', on: 'k' } }]).toArray();
-    const docs = await db.collection('byk').find({}, { projection: { _id: 0 } }).sort({ k: 1 }).toArray();
+    await col('byk').createIndex({ k: 1 }, { unique: true });
+    await col('byk').insertOne({ k: 'a', seen: true });
+    await col('g').aggregate([{ $match: { _id: 2 } }, { $project: { _id: 0, k: 1, v: 1 } }, { $merge: { into: 'byk', on: 'k' } }]).toArray();
+    await col('g').aggregate([{ $match: { _id: 1 } }, { $project: { _id: 0, k: 1, v: 1 } }, { $merge: { into: 'byk', on: 'k' } }]).toArray();
+    const docs = await col('byk').find({}, { projection: { _id: 0 } }).sort({ k: 1 }).toArray();
     expect(docs).toEqual([{ k: 'a', seen: true, v: 1 }, { k: 'b', v: 2 }]);
   });
 });

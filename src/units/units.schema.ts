@@ -13,7 +13,7 @@ const text = (min: number, max: number) =>
   z
     .string()
     .transform((value) => value.replace(/\s+/g, ' ').trim())
-    .pipe(z.string().min(min).max(max));
+    .pipe(z.string().min(1).min(min).max(max));
 
 const optionalText = (max: number) =>
   z

@@ -88,13 +88,39 @@ async function snapshot(count: number): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
+/** The disk's own ceiling at the time of the run: a bare write + fdatasync loop, no storage code. */
+function rawFdatasync(total: number): void {
+  const dir = tempDir();
+  const fd = fs.openSync(path.join(dir, 'raw'), 'w');
+  const buf = Buffer.alloc(100, 1);
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < total; i += 1) {
+    fs.writeSync(fd, buf, 0, buf.length, i * buf.length);
+    fs.fdatasyncSync(fd);
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  fs.closeSync(fd);
+  fs.rmSync(dir, { recursive: true, force: true });
+  rows.push({
+    case: 'baseline: bare writeSync + fdatasyncSync',
+    ops: total,
+    seconds,
+    rate: `${Math.round(total / seconds).toLocaleString('en')} fsyncs/s`,
+    note: 'no storage code; the ceiling for sequential appends',
+  });
+}
+
 async function main(): Promise<void> {
+  rawFdatasync(3_000);
   await appends('append, sequential (await each)', 5_000, 1);
   await appends('append, 10 in flight', 20_000, 10);
   await appends('append, 100 in flight', 100_000, 100);
   await appends('append, 1000 in flight', 200_000, 1000);
   await snapshot(1_000_000);
-  process.stdout.write(`storage benchmark on ${os.tmpdir()} (${os.cpus().length} CPUs, node ${process.version})\n`);
+  const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+  process.stdout.write(
+    `storage benchmark on ${os.tmpdir()} (${os.cpus().length} CPUs, load ${load}, node ${process.version})\n`,
+  );
   console.table(rows.map((r) => ({ ...r, seconds: r.seconds.toFixed(2) })));
 }
 

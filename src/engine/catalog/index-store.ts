@@ -143,7 +143,7 @@ export class Index {
     const keyValue: Document = {};
     this.fields.forEach((f, i) => {
       const v = tuple[i];
-      keyValue[f.path] = v === EMPTY_ARRAY_MARK ? undefined : v;
+      keyValue[f.path] = v === EMPTY_ARRAY_MARK ? undefined : v ?? null;
     });
     return new MongoError(
       ErrorCodes.DuplicateKey,

@@ -40,6 +40,7 @@ function isApiPath(path: string): boolean {
 }
 
 const csrf = csrfSync({
+  size: 32,
   getTokenFromRequest: (req) => {
     const body: unknown = req.body;
     if (body && typeof body === 'object' && typeof (body as Record<string, unknown>)._csrf === 'string') {

@@ -5,7 +5,7 @@ import { AppError, type FieldErrors } from '../shared/errors';
 import { requirePermission } from './permissions';
 import { LoginSchema, ObjectIdParamSchema, PasswordChangeSchema, TokenCreateSchema, safeNextPath } from './auth.schema';
 import { createApiToken, listOwnApiTokens, revokeApiToken, signIn, signOut } from './auth.service';
-import { changeOwnPassword, listEveryApiToken } from './users.service';
+import { changeOwnPassword, describeScope, listEveryApiToken } from './users.service';
 import { clientIp, currentActor, issueCsrfToken, requireCsrf, sessionCookieOptions, SESSION_COOKIE, type AuthDeps } from './auth.middleware';
 import { createLoginThrottle } from './login-throttle';
 
@@ -86,8 +86,9 @@ export function authRouter(deps: AuthDeps): Router {
     res.redirect(303, '/login');
   });
 
-  router.get('/account', requirePermission('tokens:own'), (req, res) => {
-    res.render('auth/account', { title: req.t('auth.account.title'), account: currentActor(req) });
+  router.get('/account', requirePermission('tokens:own'), async (req, res) => {
+    const account = currentActor(req);
+    res.render('auth/account', { title: req.t('auth.account.title'), account, scopeUnits: await describeScope(account) });
   });
 
   router.get('/api/v1/me', requirePermission('tokens:own'), (req, res) => {

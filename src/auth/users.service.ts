@@ -39,6 +39,13 @@ async function scopeErrors(role: UserCreateInput['role'], scope: string[]): Prom
   return scope.every((code) => known.has(code)) ? {} : { scope: 'users.errors.unknownUnit' };
 }
 
+/** The names of the units in an actor's scope, for display (codes that are no longer current are shown as codes). */
+export async function describeScope(actor: Actor): Promise<string[]> {
+  if (actor.scope.kind === 'all') return [];
+  const names = new Map((await listAssignableUnits()).map((unit) => [unit.code, `${unit.name} (${unit.code})`]));
+  return actor.scope.codes.map((code) => names.get(code) ?? code);
+}
+
 export function listAllUsers(): Promise<UserView[]> {
   return listUsers();
 }

@@ -1,6 +1,7 @@
 // Demo mode: seeds units, accounts and synthetic feedback (idempotent) and describes the demo accounts.
 import type { Config } from '../config';
 import { seedDemoUsers } from '../auth';
+import { seedDemoFeedback } from '../feedback';
 import { seedDemoUnits } from '../units';
 import type { Logger } from '../shared/logger';
 
@@ -13,6 +14,7 @@ export interface DemoDeps {
 export async function seedDemo(deps: DemoDeps): Promise<void> {
   await seedDemoUnits(deps);
   await seedDemoUsers(deps);
+  await seedDemoFeedback(deps);
   deps.logger.info('demo data ready');
 }
 

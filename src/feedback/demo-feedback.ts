@@ -6,11 +6,11 @@ import type { Config } from '../config';
 import type { Logger } from '../shared/logger';
 import { ALL_UNITS } from '../shared/scope';
 import { findCounters, type Counter } from '../units';
-import { ELEMENTS, WENT_BADLY, WENT_WELL, type Channel, type FeedbackRecord, type QuickVote, type Trips } from './feedback.types';
+import { ELEMENTS, WENT_BADLY, WENT_WELL, isCounted, type Channel, type FeedbackRecord, type QuickVote, type Trips } from './feedback.types';
 import { FeedbackModel, type FeedbackDocument } from './feedback.model';
 import { RollupModel, type RollupRecord } from './rollup.model';
 import { findRollups } from './rollup.repository';
-import { recomputeRollups, rewriteCounterDay } from './rollup.service';
+import { foldVotes, rebuildRollups, rewriteCounterDay } from './rollup.service';
 
 export interface DemoFeedbackDeps {
   config: Config;
@@ -36,6 +36,8 @@ export interface DemoFeedbackResult {
 
 const DEMO_KEY_PREFIX = 'demo-';
 const BATCH = 2000;
+/** Mean votes per counter on an ordinary weekday (a commune centre serves a few dozen dossiers per counter a day). */
+const DEFAULT_WEEKDAY_MEAN = 9;
 const VN_OFFSET_MS = 7 * 3600 * 1000;
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -102,7 +104,7 @@ function addDays(day: string, days: number): string {
 function communeSatisfaction(unitCode: string): number {
   const random = prng(seedOf(`rate:${unitCode}`));
   if (EXEMPLARY.has(unitCode)) return 0.9 + random() * 0.05;
-  if (LAGGING.has(unitCode)) return 0.65 + random() * 0.1;
+  if (LAGGING.has(unitCode)) return 0.67 + random() * 0.08;
   return 0.78 + random() * 0.09;
 }
 
@@ -197,7 +199,7 @@ function counterFeedback(counter: Counter, counterKey: string, kiosk: boolean, d
         bodyHash: hex(random, 32),
         deviceHash: hex(random, 16),
         ipHash: hex(random, 16),
-        rollup: 'pending',
+        rollup: 'applied',
       });
     }
     addAbuse(out, random, counterKey, day);
@@ -208,7 +210,7 @@ function counterFeedback(counter: Counter, counterKey: string, kiosk: boolean, d
 /** Some honest-looking abuse: a burst of identical votes from one device (flagged spam) and a changed mind (replaced). */
 function addAbuse(out: DemoFeedback[], random: () => number, counterKey: string, day: string): void {
   const todays = out.filter((feedback) => feedback.localDay === day);
-  if (todays.length > 0 && random() < 0.04) {
+  if (todays.length > 0 && random() < 0.025) {
     const first = todays[Math.floor(random() * todays.length)];
     const device = hex(random, 16);
     const burst = 4 + Math.floor(random() * 6);
@@ -252,12 +254,18 @@ function feedbackCollection(): Collection<Document> {
   return FeedbackModel.collection as unknown as Collection<Document>;
 }
 
-/** Seeds the demo feedback once (skips when demo feedback exists) and builds its roll-ups by recomputation. */
+/**
+ * Seeds the demo feedback once and its roll-ups. Skips when demo feedback exists; if a crash left demo feedback without
+ * any roll-up, rebuilds the roll-ups from raw feedback.
+ */
 export async function seedDemoFeedback(deps: DemoFeedbackDeps, options: DemoFeedbackOptions = {}): Promise<DemoFeedbackResult> {
   const started = Date.now();
   const feedback = feedbackCollection();
   const existing = await feedback.findOne({ idempotencyKey: { $regex: `^${DEMO_KEY_PREFIX}` } }, { projection: { _id: 1 } });
-  if (existing) return { skipped: true, feedback: 0, spam: 0, replaced: 0, rollups: 0, ms: Date.now() - started };
+  if (existing) {
+    const rollups = (await RollupModel.exists({})) ? 0 : (await rebuildRollups({ fix: true, pendingOlderThanMs: 0 })).fixed;
+    return { skipped: true, feedback: 0, spam: 0, replaced: 0, rollups, ms: Date.now() - started };
+  }
 
   const now = new Date();
   const until = options.until ?? addDays(localToday(now), -1);
@@ -265,52 +273,59 @@ export async function seedDemoFeedback(deps: DemoFeedbackDeps, options: DemoFeed
   const days = Array.from({ length: dayCount }, (_, i) => addDays(until, i - dayCount + 1));
   const counters = await findCounters(ALL_UNITS, { activeOnly: true });
   const kioskOffices = new Set<string>();
-  let total = 0;
-  let spam = 0;
-  let replaced = 0;
-  let batch: DemoFeedback[] = [];
-  const flush = async () => {
-    if (batch.length === 0) return;
-    await feedback.insertMany(batch.map(stripUndefined), { ordered: false });
-    batch = [];
-  };
+  const all: DemoFeedback[] = [];
   for (const counter of counters) {
     // The first counter of each office has a kiosk tablet beside the QR poster.
     const kiosk = !kioskOffices.has(counter.officeId);
     kioskOffices.add(counter.officeId);
     const counterKey = `${counter.unitCode}-${counter.label}`;
-    for (const item of counterFeedback(counter, counterKey, kiosk, days, options.weekdayMean ?? 14, now)) {
-      total += 1;
-      if (item.spam) spam += 1;
-      if (item.replacedBy) replaced += 1;
-      batch.push(item);
-      if (batch.length >= BATCH) await flush();
-    }
+    all.push(...counterFeedback(counter, counterKey, kiosk, days, options.weekdayMean ?? DEFAULT_WEEKDAY_MEAN, now));
   }
-  await flush();
-  const rollups = await buildRollups();
-  await feedback.updateMany({ rollup: 'pending', idempotencyKey: { $regex: `^${DEMO_KEY_PREFIX}` } }, { $set: { rollup: 'applied' } });
-  const ms = Date.now() - started;
-  deps.logger.info({ feedback: total, spam, replaced, rollups, counters: counters.length, ms }, 'demo feedback seeded');
-  return { skipped: false, feedback: total, spam, replaced, rollups, ms };
+  for (let i = 0; i < all.length; i += BATCH) {
+    await feedback.insertMany(all.slice(i, i + BATCH).map(stripUndefined), { ordered: false });
+  }
+  const rollups = await writeRollups(all);
+  const result = {
+    skipped: false,
+    feedback: all.length,
+    spam: all.filter((item) => item.spam).length,
+    replaced: all.filter((item) => item.replacedBy).length,
+    rollups,
+    ms: Date.now() - started,
+  };
+  deps.logger.info({ ...result, counters: counters.length }, 'demo feedback seeded');
+  return result;
 }
 
 function stripUndefined(item: DemoFeedback): Document {
   return Object.fromEntries(Object.entries(item).filter(([, value]) => value !== undefined));
 }
 
-/** Roll-ups for every counter-day by recomputation: new counter-days in bulk, existing ones version-guarded. */
-async function buildRollups(): Promise<number> {
+/**
+ * Roll-ups of the seeded feedback, folded exactly as a recomputation folds raw feedback: new counter-days in bulk,
+ * counter-days that already had live votes recomputed from the database (version-guarded).
+ */
+async function writeRollups(seeded: DemoFeedback[]): Promise<number> {
+  const groups = new Map<string, DemoFeedback[]>();
+  for (const item of seeded) {
+    if (!isCounted(item)) continue;
+    const key = `${String(item.counterId)}|${item.localDay}`;
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
   const stored = new Set((await findRollups({})).map((rollup) => `${String(rollup.counterId)}|${rollup.day}`));
   const fresh: Omit<RollupRecord, '_id'>[] = [];
   const seededBefore = new Date();
   let rewritten = 0;
-  for (const rollup of await recomputeRollups()) {
-    if (stored.has(`${String(rollup.counterId)}|${rollup.day}`)) {
-      if (await rewriteCounterDay(rollup, seededBefore)) rewritten += 1;
-    } else {
-      fresh.push({ ...rollup, version: 1 });
+  for (const [key, votes] of groups) {
+    const [first] = votes;
+    const counterDay = { counterId: first.counterId, day: first.localDay };
+    if (stored.has(key)) {
+      if (await rewriteCounterDay(counterDay, seededBefore)) rewritten += 1;
+      continue;
     }
+    fresh.push({ ...counterDay, officeId: first.officeId, unitCode: first.unitCode, unitPath: first.unitPath, ...foldVotes(votes), version: 1 });
   }
   for (let i = 0; i < fresh.length; i += BATCH) await RollupModel.collection.insertMany(fresh.slice(i, i + BATCH));
   return fresh.length + rewritten;

@@ -41,7 +41,7 @@ let profileDir: string;
 let context: BrowserContext;
 let counter: Counter;
 
-jest.setTimeout(90_000);
+jest.setTimeout(180_000);
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {

@@ -22,7 +22,7 @@ function startServer(env: Record<string, string>): Promise<Started> {
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 100_000);
     child.stdout.on('data', () => {
       const match = /listening on http:\/\/[^:]+:(\d+)/.exec(output);
       if (match) {
@@ -51,6 +51,7 @@ function runToExit(env: Record<string, string>): Promise<{ code: number | null; 
 }
 
 describe('server process', () => {
+  jest.setTimeout(120_000);
   let dataDir: string;
 
   beforeEach(() => {

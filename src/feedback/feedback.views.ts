@@ -10,6 +10,8 @@ export type FormMode = 'f' | 'k';
 
 /** Seconds the kiosk shows its thank-you page before returning to a fresh form. */
 export const KIOSK_RESET_SECONDS = 6;
+/** Seconds an abandoned kiosk follow-up page waits before returning to a fresh form (the vote is already stored). */
+export const KIOSK_ABANDON_SECONDS = 90;
 
 const DETAIL_FIELDS = ['el_access', 'el_procedure', 'el_staff', 'el_result', 'el_feedbackHandling', 'trips', 'wentWell', 'wentBadly', 'comment'];
 
@@ -81,6 +83,7 @@ export function followUpPage(req: Request, mode: FormMode, qrToken: string, valu
   const base = basePath(mode, qrToken);
   return {
     ...pageShell(mode, req.t('feedback.followUp.title')),
+    ...(mode === 'k' ? { refresh: { seconds: KIOSK_ABANDON_SECONDS, url: base } } : {}),
     action: `${base}/more`,
     skipUrl: `${base}/thanks`,
     id: typeof values.id === 'string' ? values.id : '',

@@ -1,6 +1,6 @@
 // The form's JavaScript in headless Chromium: "what went wrong" before a dissatisfied vote, and the offline queue.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,8 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { FeedbackModel } from '../../src/feedback/feedback.model';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { demoCounters, rolledUpCount, type CounterAtOffice } from './support';
+import request from 'supertest';
+import { demoCounters, formKey, rolledUpCount, type CounterAtOffice } from './support';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -58,6 +59,36 @@ async function openForm(target: CounterAtOffice): Promise<{ page: Page; errors: 
   expect(res?.status()).toBe(200);
   return { page, errors };
 }
+
+/** axe-core in the page (through the DevTools protocol, so the CSP stays on): ids of serious or critical violations. */
+async function seriousViolations(page: Page): Promise<string[]> {
+  await page.evaluate(await readFile(require.resolve('axe-core/axe.min.js'), 'utf8'));
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (context: Document) => Promise<{ violations: { id: string; impact: string | null }[] }> } }).axe;
+    const result = await axe.run(document);
+    return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id);
+  });
+}
+
+describe('accessibility', () => {
+  test('when the detailed section is open (English), on the kiosk, and on the follow-up page, then axe finds nothing serious', async () => {
+    const target = counters[2] as CounterAtOffice;
+    const page = await context.newPage();
+    await page.goto(`${origin}/f/${target.token}?lang=en`);
+    await page.getByText('Detailed rating (optional)').tap();
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.goto(`${origin}/k/${target.token}?lang=vi`);
+    expect(await seriousViolations(page)).toEqual([]);
+    const agent = request.agent(t.app);
+    const form = await agent.get(`/f/${target.token}`);
+    const vote = await agent.post(`/f/${target.token}`).type('form').send({ quick: 'dissatisfied', key: formKey(form.text) });
+    expect(vote.headers.location).toMatch(/\/more\?/);
+    await page.goto(`${origin}${vote.headers.location as string}`);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Điều gì chưa tốt?');
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.close();
+  });
+});
 
 describe('the form with JavaScript', () => {
   test('when "Không hài lòng" is tapped, then the page asks what went wrong first, and the details are stored with the vote', async () => {

@@ -95,6 +95,29 @@ describe('sign-in', () => {
     expect(res.text).toContain('id="password-error"');
   });
 
+  test('when the username is an operator object or too long, then 400 and nobody is signed in', async () => {
+    const user = await createUser();
+    const agent = request.agent(testApp.app);
+    const page = await agent.get('/login').set('X-Forwarded-For', nextIp());
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1] ?? '';
+    const injected = await agent.post('/login').set('x-csrf-token', csrf).send({ username: { $gt: '' }, password: user.password });
+    expect(injected.status).toBe(400);
+    const long = await agent.post('/login').type('form').send({ username: 'a'.repeat(101), password: 'x', _csrf: csrf });
+    expect(long.status).toBe(400);
+    expect((await agent.get('/api/v1/me')).status).toBe(401);
+  });
+
+  test('when signed in, then the session lives in the database and holds the user id, not the password', async () => {
+    const user = await createUser();
+    const { res } = await attemptLogin(testApp.app, { username: user.username, password: user.password }, { ip: nextIp() });
+    const sid = decodeURIComponent(sessionCookie(res) ?? '').replace(/^s:/, '').split('.')[0];
+    const stored = await mongoose.connection.collection('sessions').findOne({ _id: sid as never });
+    expect(stored).not.toBeNull();
+    const text = JSON.stringify(stored);
+    expect(text).toContain(user.id);
+    expect(text).not.toContain(user.password);
+  });
+
   test('when the user is deactivated, then the right password is refused like a wrong one', async () => {
     const user = await createUser({ active: false });
     const { res } = await attemptLogin(testApp.app, { username: user.username, password: user.password }, { ip: nextIp() });

@@ -3,6 +3,7 @@ import type { Document } from 'bson';
 import { Catalog, type JournalRecord } from './catalog/catalog';
 import { CursorStore } from './catalog/cursors';
 import { findMatches } from './catalog/planner';
+import { SessionRegistry } from './catalog/sessions';
 import type { EngineLogger } from './commands';
 import { MAX_MESSAGE_SIZE_BYTES } from './commands/admin';
 import { WireServer } from './server/server';
@@ -85,6 +86,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   const server = new WireServer({
     catalog,
     cursors,
+    sessions: new SessionRegistry(),
     logger,
     maxMessageBytes: options.maxMessageBytes ?? MAX_MESSAGE_SIZE_BYTES,
     commit,

@@ -174,7 +174,10 @@ export const adminCommands: Record<string, CommandHandler> = {
   buildInfo,
   buildinfo: buildInfo,
   getParameter,
-  endSessions: () => ({ ok: 1 }),
+  endSessions: (cmd, ctx) => {
+    ctx.sessions.end(cmd.endSessions);
+    return { ok: 1 };
+  },
   killSessions: () => ({ ok: 1 }),
   killAllSessions: () => ({ ok: 1 }),
   refreshSessions: () => ({ ok: 1 }),

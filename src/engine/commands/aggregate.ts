@@ -5,10 +5,12 @@ import type { JournalRecord } from '../catalog/catalog';
 import { validateCollectionName, validateDbName } from '../catalog/catalog';
 import { Collection, ID_INDEX_NAME } from '../catalog/collection';
 import { findMatches } from '../catalog/planner';
+import { formatDocument } from '../catalog/format';
 import { applyUpdate, compileFilter, compileSort, getPath, isPlainObject, runPipeline, validatePipeline } from '../catalog/semantics';
 import type { CommandContext, CommandHandler } from './context';
 import { batchSizeOf, firstBatchReply } from './cursor-reply';
 import { explainPlan } from './reads';
+import { evaluateLet } from './let';
 import { withId, updateKind } from './writes';
 
 interface PreparedSource {
@@ -62,6 +64,16 @@ function targetOf(spec: unknown, ctx: CommandContext, stage: string): { db: stri
     return { db, coll: validateCollectionName(db, coll) };
   }
   throw new MongoError(ErrorCodes.TypeMismatch, `${stage} only supports a string or object argument, not ${typeof spec}`);
+}
+
+/** The documents a `$documents` stage evaluates to. */
+function evaluateDocuments(expr: unknown, variables?: Document): Document[] {
+  const [out] = runPipeline([{}], [{ $set: { docs: expr } }], { collection: () => [], variables });
+  const docs = out?.docs;
+  if (!Array.isArray(docs) || !docs.every(isPlainObject)) {
+    throw new MongoError(5858203, '$documents stage must evaluate to an array of objects');
+  }
+  return docs as Document[];
 }
 
 /** $out: builds the new collection aside (keeping the target's indexes), then swaps it in with one journal write. */
@@ -167,7 +179,14 @@ async function runMerge(ctx: CommandContext, rawSpec: unknown, docs: Document[])
       let next: Document;
       if (whenMatched === 'keepExisting') continue;
       if (whenMatched === 'fail') {
-        throw new MongoError(ErrorCodes.DuplicateKey, `E11000 duplicate key error collection: ${coll.ns} index: ${byId ? ID_INDEX_NAME : on.join('_')} dup key: ${JSON.stringify(Object.fromEntries(on.map((f) => [f, getPath(raw, f)])))}`);
+        const keyValue = Object.fromEntries(on.map((f) => [f, getPath(raw, f)]));
+        const keyPattern = Object.fromEntries(on.map((f) => [f, 1]));
+        const indexName = byId ? ID_INDEX_NAME : [...coll.indexes.values()].find((i) => i.unique && Object.keys(i.spec.key).sort().join() === [...on].sort().join())?.name ?? on.join('_');
+        throw new MongoError(
+          ErrorCodes.DuplicateKey,
+          `E11000 duplicate key error collection: ${coll.ns} index: ${indexName} dup key: ${formatDocument(keyValue)}`,
+          { keyPattern, keyValue },
+        );
       }
       if (whenMatched === 'replace') {
         const { _id: _ignored, ...rest } = raw;
@@ -204,9 +223,21 @@ const aggregate: CommandHandler = async (cmd, ctx) => {
   if (!explain && !isPlainObject(cmd.cursor)) {
     throw new MongoError(ErrorCodes.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
   }
-  const { stages, output } = validatePipeline(cmd.pipeline);
-  const variables = isPlainObject(cmd.let) ? cmd.let : undefined;
-  const prepared = prepareSource(ctx, coll, stages, variables);
+  const variables = evaluateLet(cmd.let, 'aggregate');
+  let pipeline = cmd.pipeline;
+  let dbSource: Document[] | undefined;
+  if (source === 1) {
+    const first: unknown = Array.isArray(pipeline) ? pipeline[0] : undefined;
+    const stageName = isPlainObject(first) ? Object.keys(first)[0] : undefined;
+    if (isPlainObject(first) && stageName === '$documents') dbSource = evaluateDocuments(first.$documents, variables);
+    else if (isPlainObject(first) && stageName === '$listLocalSessions') dbSource = ctx.sessions.list();
+    else {
+      throw new MongoError(ErrorCodes.InvalidNamespace, `{aggregate: 1} is not valid for '${stageName ?? 'an empty pipeline'}'; a collection is required.`);
+    }
+    pipeline = (pipeline as unknown[]).slice(1);
+  }
+  const { stages, output } = validatePipeline(pipeline);
+  const prepared = dbSource ? { docs: dbSource, rest: stages } as PreparedSource : prepareSource(ctx, coll, stages, variables);
   if (explain) {
     const base = prepared.explain ?? explainPlan(ns, {}, { stage: 'COLLSCAN', keysExamined: 0, docsExamined: coll?.size ?? 0, nReturned: coll?.size ?? 0, sortedByIndex: false }, {});
     return { ...base, stages: [{ $cursor: { queryPlanner: base.queryPlanner, executionStats: base.executionStats } }, ...prepared.rest], ok: 1 };

@@ -2,6 +2,7 @@
 import type { Document } from 'bson';
 import type { Catalog, JournalRecord } from '../catalog/catalog';
 import type { CursorStore } from '../catalog/cursors';
+import type { SessionRegistry } from '../catalog/sessions';
 
 export interface EngineLogger {
   info(o: object, m?: string): void;
@@ -28,6 +29,7 @@ export interface ServerInfo {
 export interface CommandContext {
   catalog: Catalog;
   cursors: CursorStore;
+  sessions: SessionRegistry;
   /** The command's database (`$db`, or the OP_QUERY namespace's database). */
   db: string;
   connectionId: number;

@@ -8,6 +8,7 @@ import { applyProjection, compareValues, compileFilter, compileSort, getPath, is
 import type { CommandContext, CommandHandler } from './context';
 import { batchSizeOf, firstBatchReply, nextBatchReply } from './cursor-reply';
 import { collectionName } from './ddl';
+import { evaluateLet } from './let';
 
 function objectField(cmd: Document, field: string): Document | undefined {
   const v = cmd[field];
@@ -79,7 +80,7 @@ function findShape(cmd: Document): QueryShape & { projection?: Document; batchSi
       negativeLimit = true;
     } else limit = Math.floor(l);
   }
-  const variables = objectField(cmd, 'let');
+  const variables = evaluateLet(cmd.let, 'find');
   let batchSize = batchSizeOf(cmd.batchSize);
   if (negativeLimit) batchSize = limit;
   return { filter, sort, reverseNatural, projection, skip, limit, singleBatch, hint: cmd.hint, variables, batchSize };

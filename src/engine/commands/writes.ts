@@ -7,6 +7,7 @@ import { findMatches } from '../catalog/planner';
 import { applyProjection, applyUpdate, compileFilter, compileSort, isPlainObject, upsertSeed } from '../catalog/semantics';
 import type { CommandContext, CommandHandler } from './context';
 import { collectionName, ensureCollection } from './ddl';
+import { evaluateLet } from './let';
 
 /** Validates an _id value as MongoDB does for storage. */
 function checkId(id: unknown): void {
@@ -47,9 +48,7 @@ function isOrdered(cmd: Document): boolean {
 }
 
 function letVariables(cmd: Document): Document | undefined {
-  if (cmd.let === undefined) return undefined;
-  if (!isPlainObject(cmd.let)) throw new MongoError(ErrorCodes.TypeMismatch, "BSON field 'let' is the wrong type, expected type 'object'");
-  return cmd.let;
+  return evaluateLet(cmd.let, Object.keys(cmd)[0]);
 }
 
 function statements(cmd: Document, field: string): Document[] {
@@ -59,6 +58,16 @@ function statements(cmd: Document, field: string): Document[] {
   }
   if (list.length === 0) throw new MongoError(ErrorCodes.InvalidLength, 'Write batch sizes must be between 1 and 100000. Got 0 operations.');
   return list as Document[];
+}
+
+const UPDATE_FIELDS = new Set(['q', 'u', 'upsert', 'multi', 'arrayFilters', 'hint', 'collation', 'c', 'upsertSupplied']);
+const DELETE_FIELDS = new Set(['q', 'limit', 'hint', 'collation']);
+
+/** Rejects unknown fields in a statement as MongoDB 7.0's command parser does. */
+function checkStatementFields(st: Document, allowed: Set<string>, path: string): void {
+  for (const k of Object.keys(st)) {
+    if (!allowed.has(k)) throw new MongoError(40415, `BSON field '${path}.${k}' is an unknown field.`);
+  }
 }
 
 async function commitThen(ctx: CommandContext, records: JournalRecord[], reply: Document): Promise<Document> {
@@ -189,6 +198,7 @@ export function runUpdate(coll: Collection, st: UpdateStatement, records: Journa
 const update: CommandHandler = async (cmd, ctx) => {
   const name = collectionName(cmd, ctx);
   const updates = statements(cmd, 'updates');
+  for (const st of updates) if (isPlainObject(st)) checkStatementFields(st, UPDATE_FIELDS, 'update.updates');
   const ordered = isOrdered(cmd);
   const variables = letVariables(cmd);
   const records: JournalRecord[] = [];
@@ -242,6 +252,7 @@ const update: CommandHandler = async (cmd, ctx) => {
 const del: CommandHandler = async (cmd, ctx) => {
   const name = collectionName(cmd, ctx);
   const deletes = statements(cmd, 'deletes');
+  for (const st of deletes) if (isPlainObject(st)) checkStatementFields(st, DELETE_FIELDS, 'delete.deletes');
   const ordered = isOrdered(cmd);
   const variables = letVariables(cmd);
   const records: JournalRecord[] = [];

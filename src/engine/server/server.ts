@@ -4,6 +4,7 @@ import { BSON, type Document } from 'bson';
 import { runCommand, RawReply, type CommandContext, type EngineLogger, type ServerInfo } from '../commands';
 import type { Catalog, JournalRecord } from '../catalog/catalog';
 import type { CursorStore } from '../catalog/cursors';
+import type { SessionRegistry } from '../catalog/sessions';
 import { ErrorCodes, MongoError } from '../errors';
 import { encodeOpMsg, encodeOpReply, parseMessage, ProtocolError, type Request } from './wire';
 
@@ -13,6 +14,7 @@ const LEGACY_COMMANDS = new Set(['ismaster', 'isMaster', 'hello']);
 export interface WireServerOptions {
   catalog: Catalog;
   cursors: CursorStore;
+  sessions: SessionRegistry;
   logger: EngineLogger;
   maxMessageBytes: number;
   commit(records: JournalRecord[]): Promise<void>;
@@ -165,6 +167,7 @@ export class WireServer {
     const ctx: CommandContext = {
       catalog: this.options.catalog,
       cursors: this.options.cursors,
+      sessions: this.options.sessions,
       db,
       connectionId: conn.connectionId,
       remoteAddress: conn.remoteAddress,
@@ -172,6 +175,7 @@ export class WireServer {
       logger: this.options.logger,
       commit: this.options.commit,
     };
+    if (command.lsid !== undefined) this.options.sessions.touch(command.lsid);
     const reply = await runCommand(command, ctx);
     if (request.kind === 'msg' && request.moreToCome) return undefined;
     let body: Uint8Array;

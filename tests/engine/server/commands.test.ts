@@ -456,3 +456,36 @@ describe('count, distinct and aggregate', () => {
     expect(docs).toEqual([{ k: 'a', seen: true, v: 1 }, { k: 'b', v: 2 }]);
   });
 });
+
+describe('command options', () => {
+  test('when let holds expressions, then each is evaluated once before the command runs', async () => {
+    await col('letc').insertOne({ _id: 1, bar: 'B' });
+    const [doc] = await col('letc')
+      .aggregate([{ $project: { _id: 0, x: '$$x', y: '$$y', r: { $type: '$$rand' } } }], { let: { x: 'foo', y: { $literal: '$bar' }, rand: { $rand: {} } } })
+      .toArray();
+    expect(doc).toEqual({ x: 'foo', y: '$bar', r: 'double' });
+    await col('letc').updateMany({ $expr: { $eq: ['$_id', '$$id'] } }, [{ $set: { y: '$$y' } }], { let: { id: 1, y: { $toUpper: 'bar' } } });
+    expect((await col('letc').findOne({ _id: 1 }))?.y).toBe('BAR');
+  });
+
+  test('when a database aggregate starts with $documents, then those documents feed the pipeline and $merge', async () => {
+    await col('docsrc').insertOne({ _id: 2, x: 0 });
+    const docs = await db.aggregate([{ $documents: [{ a: 1 }, { a: 2 }] }, { $match: { a: 2 } }]).toArray();
+    expect(docs).toEqual([{ a: 2 }]);
+    const error = await db.aggregate([{ $documents: [{ _id: 2, x: 1 }] }, { $merge: { into: 'docsrc', whenMatched: 'fail' } }]).toArray().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 11000, keyPattern: { _id: 1 }, keyValue: { _id: 2 } });
+  });
+
+  test('when $listLocalSessions runs, then the caller session is listed', async () => {
+    await db.command({ ping: 1 });
+    const docs = await db.aggregate([{ $listLocalSessions: {} }, { $limit: 1 }, { $project: { _id: 0, dummy: 'x' } }]).toArray();
+    expect(docs).toEqual([{ dummy: 'x' }]);
+  });
+
+  test('when an update statement carries an unknown field, then the command fails with 40415 and changes nothing', async () => {
+    await col('unknown').insertOne({ _id: 1, a: 1 });
+    const error = await commandError({ update: 'unknown', updates: [{ q: { _id: 1 }, u: { $set: { a: 2 } }, sort: { a: 1 } }] });
+    expect(error.code).toBe(40415);
+    expect((await col('unknown').findOne({ _id: 1 }))?.a).toBe(1);
+  });
+});

@@ -5,6 +5,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
 
+interface AnyDoc {
+  _id?: number | string;
+  [key: string]: unknown;
+}
+
 const root = path.resolve(__dirname, '../../..');
 const external = Boolean(process.env.MONGODB_URI);
 const maybe = external ? describe.skip : describe;
@@ -115,7 +120,7 @@ maybe('durability of a child engine process', () => {
       for (const [key, n] of batchCounts) expect({ key, n }).toEqual({ key, n: 10 });
       const indexes = await client2.db('dur').collection('events').indexes();
       expect(indexes.map((i) => i.name)).toEqual(['_id_', 'writer_1_seq_1']);
-      const dup = await client2.db('dur').collection('events').insertOne({ _id: 'x', writer: docs[0].writer, seq: (docs[0] as { seq?: number }).seq }).catch((e: unknown) => e);
+      const dup = await client2.db('dur').collection<AnyDoc>('events').insertOne({ _id: 'x', writer: docs[0].writer, seq: (docs[0] as { seq?: number }).seq }).catch((e: unknown) => e);
       expect((dup as { code?: number }).code).toBe(11000);
     } finally {
       await client2.close();
@@ -129,14 +134,14 @@ maybe('durability of a child engine process', () => {
     const first = await startChild(dataDir);
     const client = await new MongoClient(`mongodb://127.0.0.1:${first.port}/?directConnection=true`).connect();
     const db = client.db('dur2');
-    await db.collection('a').insertMany([{ _id: 1, v: 1 }, { _id: 2, v: 2 }, { _id: 3, v: 3 }]);
-    await db.collection('a').updateOne({ _id: 1 }, { $set: { v: 10 } });
-    await db.collection('a').deleteOne({ _id: 2 });
-    await db.collection('a').createIndex({ v: -1 }, { name: 'v_desc' });
-    await db.collection('b').insertOne({ _id: 'gone' });
-    await db.collection('b').drop();
-    await db.collection('c').insertOne({ _id: 'x' });
-    await db.collection('a').aggregate([{ $project: { v: 1 } }, { $out: 'copy' }]).toArray();
+    await db.collection<AnyDoc>('a').insertMany([{ _id: 1, v: 1 }, { _id: 2, v: 2 }, { _id: 3, v: 3 }]);
+    await db.collection<AnyDoc>('a').updateOne({ _id: 1 }, { $set: { v: 10 } });
+    await db.collection<AnyDoc>('a').deleteOne({ _id: 2 });
+    await db.collection<AnyDoc>('a').createIndex({ v: -1 }, { name: 'v_desc' });
+    await db.collection<AnyDoc>('b').insertOne({ _id: 'gone' });
+    await db.collection<AnyDoc>('b').drop();
+    await db.collection<AnyDoc>('c').insertOne({ _id: 'x' });
+    await db.collection<AnyDoc>('a').aggregate([{ $project: { v: 1 } }, { $out: 'copy' }]).toArray();
     first.proc.kill('SIGKILL');
     await exited(first.proc);
     await client.close(true).catch(() => undefined);

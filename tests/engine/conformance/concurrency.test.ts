@@ -35,7 +35,7 @@ test('when 10 clients each $inc one counter 200 times, then the total is exactly
     }),
   );
   expect(await counters.findOne({ _id: 'hits' })).toEqual({ _id: 'hits', n: 2000 });
-});
+}, 120000);
 
 test('when 10 clients each insert 100 documents concurrently, then 1000 distinct documents exist', async () => {
   await Promise.all(
@@ -49,7 +49,7 @@ test('when 10 clients each insert 100 documents concurrently, then 1000 distinct
   const perClient = await rows.aggregate([{ $group: { _id: '$c', n: { $sum: 1 }, distinct: { $addToSet: '$i' } } }]).toArray();
   expect(perClient).toHaveLength(10);
   expect(perClient.every((group) => group.n === 100 && group.distinct.length === 100)).toBe(true);
-});
+}, 120000);
 
 test('when concurrent upserts race on a unique key, then exactly one document is created', async () => {
   const coll = clients[0].db(database.dbName).collection<LooseDoc>('claims');
@@ -69,7 +69,7 @@ test('when concurrent upserts race on a unique key, then exactly one document is
   const docs = await coll.find({ key: 'k' }).toArray();
   expect(docs).toHaveLength(1);
   expect(docs[0].tries).toBe(10 - failures.length);
-});
+}, 60000);
 
 test('when findOneAndUpdate hands out numbers concurrently, then no number is given twice', async () => {
   const seq = clients[0].db(database.dbName).collection<LooseDoc>('seq');
@@ -89,4 +89,4 @@ test('when findOneAndUpdate hands out numbers concurrently, then no number is gi
   ).flat();
   expect(new Set(taken).size).toBe(200);
   expect(Math.max(...taken)).toBe(200);
-});
+}, 120000);

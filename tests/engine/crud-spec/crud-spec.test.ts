@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EJSON } from 'bson';
+import { MongoClient } from 'mongodb';
 import { startTestDatabase, type TestDatabase } from '../../helpers/database';
 import { notApplicableReason, UnifiedTestRun, type ServerInfo, type SpecFile, type SpecTest } from './unified-runner';
 
@@ -62,6 +63,7 @@ if (!existsSync(specDir)) {
   const server = probeServer();
   const files = loadSpecFiles();
   let database: TestDatabase;
+  let internal: MongoClient;
   let baseUri = '';
 
   beforeAll(async () => {
@@ -69,16 +71,19 @@ if (!existsSync(specDir)) {
     const url = new URL(database.uri);
     url.pathname = '/';
     baseUri = url.toString();
+    internal = new MongoClient(baseUri);
+    await internal.connect();
   });
 
   afterAll(async () => {
     printSummary();
+    await internal?.close();
     await database?.stop();
   });
 
   const run = async (spec: SpecFile, specTest: SpecTest, name: string): Promise<void> => {
     try {
-      await new UnifiedTestRun(baseUri, spec, specTest).run();
+      await new UnifiedTestRun(baseUri, internal, spec, specTest).run();
       tally.passed += 1;
     } catch (error) {
       tally.failed.push(name);

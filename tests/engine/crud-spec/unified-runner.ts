@@ -178,17 +178,17 @@ export class UnifiedTestRun {
   private readonly entities = new Map<string, Entity>();
   private readonly clients: MongoClient[] = [];
 
+  /** `internal` is the runner's own connected client, used for initial data and outcome checks. */
   constructor(
     private readonly uri: string,
+    private readonly internal: MongoClient,
     private readonly file: SpecFile,
     private readonly test: SpecTest,
   ) {}
 
   async run(): Promise<void> {
-    const internal = new MongoClient(this.uri);
-    this.clients.push(internal);
+    const internal = this.internal;
     try {
-      await internal.connect();
       await this.prepareData(internal, this.file.initialData ?? []);
       await this.createEntities();
       for (const [index, operation] of this.test.operations.entries()) {

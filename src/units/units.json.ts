@@ -9,6 +9,11 @@ export function toLocalDay(date: Date): string {
   return localDay.format(date);
 }
 
+/** A date for people: "1 tháng 7, 2025" in Vietnamese, "1 July 2025" in English (Hà Nội time). */
+export function formatDay(date: Date, lang: string): string {
+  return date.toLocaleDateString(lang === 'en' ? 'en-GB' : 'vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', day: 'numeric', month: 'long', year: 'numeric' });
+}
+
 export function toUnitJson(unit: Unit) {
   return {
     code: unit.code,

@@ -9,10 +9,10 @@ import { CounterForm, HOTLINE_ROWS, IdParams, MergeUnitForm, OfficeForm, RenameU
 import * as units from './units.service';
 import { formUrlFor } from './units.tokens';
 import type { Counter, Office, Unit } from './units.types';
-import { toCounterJson, toLocalDay, toUnitJson } from './units.json';
+import { formatDay, toCounterJson, toUnitJson } from './units.json';
 
 type Values = Record<string, unknown>;
-const view = { styles: ['css/admin.css'], localDay: toLocalDay };
+const view = (req: Request) => ({ styles: ['css/admin.css'], localDay: (date: Date) => formatDay(date, req.lang) });
 const scopeOf = (req: Request) => staffContext(req).actor.scope;
 
 function officeValues(office: Office): Values {
@@ -33,17 +33,17 @@ export function unitsRouter(deps: { config: Config }): Router {
   async function renderUnitPage(req: Request, res: Response, forms: { rename?: FieldErrors; merge?: FieldErrors; values?: Values } = {}) {
     const page = await units.loadUnitPage(String(req.params.code), scopeOf(req));
     const formUrl = (counter: Counter) => formUrlFor(baseUrl, counter.qrToken);
-    res.render('admin/units/show', { ...view, title: page.unit.name, ...page, formUrl, forms, saved: req.query.saved === '1' });
+    res.render('admin/units/show', { ...view(req), title: page.unit.name, ...page, formUrl, forms, saved: req.query.saved === '1' });
   }
 
   async function renderOfficeForm(req: Request, res: Response, unit: Unit, office: Office | null, values: Values, errors: FieldErrors = {}) {
     const title = office ? req.t('offices.editTitle') : req.t('offices.newTitle');
-    res.render('admin/offices/form', { ...view, title, unit, office, values, errors, hotlineRows: HOTLINE_ROWS });
+    res.render('admin/offices/form', { ...view(req), title, unit, office, values, errors, hotlineRows: HOTLINE_ROWS });
   }
 
   async function renderCounterForm(req: Request, res: Response, office: Office, counter: Counter | null, values: Values, errors: FieldErrors = {}) {
     const title = counter ? req.t('counters.editTitle') : req.t('counters.newTitle');
-    res.render('admin/counters/form', { ...view, title, office, counter, values, errors });
+    res.render('admin/counters/form', { ...view(req), title, office, counter, values, errors });
   }
 
   // JSON API
@@ -62,7 +62,7 @@ export function unitsRouter(deps: { config: Config }): Router {
 
   router.get('/admin/units', requirePermission('units:read'), async (req, res) => {
     const page = await units.loadUnitTree(scopeOf(req));
-    res.render('admin/units/index', { ...view, title: req.t('units.title'), ...page });
+    res.render('admin/units/index', { ...view(req), title: req.t('units.title'), ...page });
   });
 
   router.get('/admin/units/:code', requirePermission('units:read'), validate({ params: UnitCodeParams }), (req, res) => renderUnitPage(req, res));

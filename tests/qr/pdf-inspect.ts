@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const parser = new PDFParse({ data: new Uint8Array(await readStdin()) });
   try {
     const text = await parser.getText();
-    const shot = await parser.getScreenshot({ first: 1, scale: 2 });
+    const shot = await parser.getScreenshot({ first: 1, scale: 1.5 });
     const image = shot.pages[0]?.data;
     let firstPageQr: string | null = null;
     if (image) {

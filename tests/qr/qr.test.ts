@@ -10,6 +10,9 @@ import { signIn, type SignedIn } from '../helpers/agents';
 import { seedDemoUnits } from '../../src/units';
 import { CounterModel, OfficeModel } from '../../src/units/units.model';
 
+/** Rendering and reading PDFs and PNGs is CPU-bound; a busy CI machine needs room (no test asserts timing). */
+jest.setTimeout(120_000);
+
 let t: TestApp;
 let odien: SignedIn;
 let hotline: SignedIn;

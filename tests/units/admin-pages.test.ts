@@ -5,6 +5,9 @@ import { AuditEntryModel } from '../../src/audit/audit.model';
 import { findCounterByToken, seedDemoUnits } from '../../src/units';
 import { CounterModel, OfficeModel, UnitModel } from '../../src/units/units.model';
 
+/** Seeding and signing in (argon2) are CPU-bound; a busy machine needs room (no test asserts timing). */
+jest.setTimeout(60_000);
+
 let t: TestApp;
 let admin: SignedIn;
 let odien: SignedIn;

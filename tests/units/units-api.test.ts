@@ -6,6 +6,9 @@ import { seedDemoUnits } from '../../src/units';
 import { CounterModel, UnitModel } from '../../src/units/units.model';
 import { demoCounterCount } from '../../src/units/units.seed';
 
+/** Seeding and signing in (argon2) are CPU-bound; a busy machine needs room (no test asserts timing). */
+jest.setTimeout(60_000);
+
 let t: TestApp;
 let odien: SignedIn;
 let hanoi: SignedIn;

@@ -18,6 +18,9 @@ import {
 import { CounterModel, OfficeModel, UnitModel } from '../../src/units/units.model';
 import { demoCounterCount } from '../../src/units/units.seed';
 
+/** Seeding and signing in (argon2) are CPU-bound; a busy machine needs room (no test asserts timing). */
+jest.setTimeout(60_000);
+
 let database: TestDatabase;
 const odien: Scope = { kind: 'units', codes: ['09817'] };
 const hanoi: Scope = { kind: 'units', codes: ['01'] };

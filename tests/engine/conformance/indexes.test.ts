@@ -179,9 +179,14 @@ describe('index use (explain)', () => {
     return { stages: planStages(plan.queryPlanner), stats: plan.executionStats as Document };
   }
 
+  /** IXSCAN, or MongoDB 8's EXPRESS_IXSCAN for equality on a unique index. */
+  function usesIndex(stages: string[]): boolean {
+    return stages.some((stage) => stage.endsWith('IXSCAN'));
+  }
+
   test('when querying a unique field by equality, then the plan is an index scan that examines one document', async () => {
     const { stages, stats } = await explain({ code: 'c42' });
-    expect(stages).toContain('IXSCAN');
+    expect(usesIndex(stages)).toBe(true);
     expect(stages).not.toContain('COLLSCAN');
     expect(stats.nReturned).toBe(1);
     expect(stats.totalDocsExamined).toBe(1);
@@ -189,14 +194,14 @@ describe('index use (explain)', () => {
 
   test('when querying a compound prefix plus a range on the next field, then only the matches are examined', async () => {
     const { stages, stats } = await explain({ g: 3, t: { $gte: 100 } });
-    expect(stages).toContain('IXSCAN');
+    expect(usesIndex(stages)).toBe(true);
     expect(stats.nReturned).toBe(10);
     expect(stats.totalDocsExamined).toBe(10);
   });
 
   test('when querying a multikey field, then the index finds exactly the documents holding that element', async () => {
     const { stages, stats } = await explain({ tags: 'x3' });
-    expect(stages).toContain('IXSCAN');
+    expect(usesIndex(stages)).toBe(true);
     const expected = Array.from({ length: 200 }, (_, n) => n).filter((n) => n % 7 === 3).length;
     expect(stats.nReturned).toBe(expected);
     expect(stats.totalDocsExamined).toBe(expected);
@@ -205,14 +210,14 @@ describe('index use (explain)', () => {
   test('when the filter uses no index prefix, then the plan is a collection scan over every document', async () => {
     const { stages, stats } = await explain({ t: { $gte: 100 } });
     expect(stages).toContain('COLLSCAN');
-    expect(stages).not.toContain('IXSCAN');
+    expect(usesIndex(stages)).toBe(false);
     expect(stats.nReturned).toBe(100);
     expect(stats.totalDocsExamined).toBe(200);
   });
 
   test('when the sort follows the index after an equality prefix, then no in-memory SORT stage is planned', async () => {
     const { stages, stats } = await explain({ g: 4 }, { t: -1 });
-    expect(stages).toContain('IXSCAN');
+    expect(usesIndex(stages)).toBe(true);
     expect(stages).not.toContain('SORT');
     expect(stats.totalDocsExamined).toBe(20);
     const docs = await coll.find({ g: 4 }).sort({ t: -1 }).limit(3).toArray();

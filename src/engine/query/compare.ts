@@ -154,6 +154,27 @@ function bytesOf(v: unknown): Uint8Array {
   return new Uint8Array(0);
 }
 
+interface OidWords {
+  i0?: number;
+  i1?: number;
+  i2?: number;
+  i3?: number;
+}
+
+/** ObjectIds of bson ≥ 7 keep their 12 bytes as four 24-bit words; comparing them avoids building buffers. */
+function compareObjectIds(a: unknown, b: unknown): number {
+  const x = a as OidWords;
+  const y = b as OidWords;
+  if (typeof x.i0 === 'number' && typeof y.i0 === 'number') {
+    if (x.i0 !== y.i0) return x.i0 < y.i0 ? -1 : 1;
+    if (x.i1 !== y.i1) return (x.i1 ?? 0) < (y.i1 ?? 0) ? -1 : 1;
+    if (x.i2 !== y.i2) return (x.i2 ?? 0) < (y.i2 ?? 0) ? -1 : 1;
+    if (x.i3 !== y.i3) return (x.i3 ?? 0) < (y.i3 ?? 0) ? -1 : 1;
+    return 0;
+  }
+  return cmpBytes(bytesOf(a), bytesOf(b));
+}
+
 function cmpBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
@@ -199,7 +220,7 @@ export function compareValues(a: unknown, b: unknown): number {
     case TypeRank.Date:
       return cmpNum((a as Date).getTime(), (b as Date).getTime());
     case TypeRank.ObjectId:
-      return cmpBytes(bytesOf(a), bytesOf(b));
+      return compareObjectIds(a, b);
     case TypeRank.BinData: {
       const x = bytesOf(a);
       const y = bytesOf(b);
@@ -260,9 +281,12 @@ export function valuesEqual(a: unknown, b: unknown): boolean {
   if (ta === 'string' || ta === 'boolean') return false;
   if (ta === 'number' && typeof b === 'number') return Number.isNaN(a as number) && Number.isNaN(b);
   if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
-  const ba = bsonType(a);
-  if (ba === 'ObjectId' && bsonType(b) === 'ObjectId') {
-    return cmpBytes(bytesOf(a), bytesOf(b)) === 0;
+  if (ta === 'object' && typeof b === 'object' && a !== null && b !== null) {
+    const x = a as OidWords;
+    const y = b as OidWords;
+    if (typeof x.i0 === 'number' && typeof y.i0 === 'number' && bsonType(a) === 'ObjectId' && bsonType(b) === 'ObjectId') {
+      return x.i0 === y.i0 && x.i1 === y.i1 && x.i2 === y.i2 && x.i3 === y.i3;
+    }
   }
   return compareValues(a, b) === 0;
 }

@@ -4,7 +4,7 @@ import { ErrorCodes, MongoError } from '../errors';
 import { isPlainObject, type Doc } from './compare';
 import { toMongoError } from './convert';
 import './dates';
-import { engineOptions, evalExpr, hasExpressionOperator, type MingoOptions } from './mingo';
+import { engineOptions, evalExpr, hasExpressionOperator, registerOperators, type MingoOptions } from './mingo';
 
 /** Throws code 168 for any `$name` key in an expression that is not a known expression operator. */
 export function checkExpression(expr: unknown): void {
@@ -20,7 +20,7 @@ export function checkExpression(expr: unknown): void {
       throw new MongoError(15983, `an expression specification must contain exactly one field, the name of the expression. Found ${keys.length} fields in ${JSON.stringify(expr)}`);
     }
     if (op === '$literal') return;
-    if (!hasExpressionOperator(op)) {
+    if (op === CAPTURE_OP || !hasExpressionOperator(op)) {
       throw new MongoError(ErrorCodes.InvalidPipelineOperator, `Unrecognized expression '${op}'`);
     }
     checkExpression(expr[op]);
@@ -29,17 +29,31 @@ export function checkExpression(expr: unknown): void {
   for (const k of keys) checkExpression(expr[k]);
 }
 
+/**
+ * mingo copies its whole operator table whenever it is handed plain options, so expressions are evaluated
+ * with a prepared options object obtained from mingo itself through this internal operator.
+ */
+const CAPTURE_OP = '$__engineOptions';
+registerOperators('expression', { [CAPTURE_OP]: (_obj: unknown, _expr: unknown, options: MingoOptions) => options });
+
 const optionsCache = new WeakMap<object, MingoOptions>();
 let plainOptions: MingoOptions | undefined;
 
+function prepare(variables: Doc | undefined): MingoOptions {
+  const captured = evalExpr({}, { [CAPTURE_OP]: 1 }, engineOptions({ variables }) as MingoOptions) as MingoOptions & {
+    update(locals: Record<string, unknown>): MingoOptions;
+  };
+  return captured.update({ root: null });
+}
+
 function optionsFor(variables: Doc | undefined): MingoOptions {
   if (!variables) {
-    plainOptions ??= engineOptions() as MingoOptions;
+    plainOptions ??= prepare(undefined);
     return plainOptions;
   }
   let o = optionsCache.get(variables);
   if (!o) {
-    o = engineOptions({ variables }) as MingoOptions;
+    o = prepare(variables);
     optionsCache.set(variables, o);
   }
   return o;

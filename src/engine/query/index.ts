@@ -7,5 +7,5 @@ export { compileFilter } from './filter';
 export { applyUpdate, type UpdateOptions, type UpdateResult } from './update';
 export { upsertSeed } from './upsert';
 export { compileSort } from './sort';
-export { applyProjection } from './projection';
+export { applyProjection, type ProjectionOptions } from './projection';
 export { runPipeline, validatePipeline, type PipelineContext, type ValidatedPipeline } from './pipeline';

@@ -6,7 +6,7 @@ import { bsonType, cloneValue, compareValues, isPlainObject, toNumber, valuesEqu
 import { compileFilter } from './filter';
 import { formatIdOf, formatValue, typeName } from './format';
 import { runPipeline } from './pipeline';
-import { setPath } from './paths';
+import { positionalMatchIndex } from './positional';
 import { compileSort } from './sort';
 
 export interface UpdateOptions {
@@ -284,27 +284,11 @@ class OperatorUpdate {
 
   /** The index matched by the query for the positional `$` operator on the array at arrayPath. */
   private positionalIndex(arrayPath: string, value: unknown): number {
-    const noMatch = new MongoError(ErrorCodes.BadValue, 'The positional operator did not find the match needed from the query.');
-    if (!Array.isArray(value) || !this.options.query) throw noMatch;
-    const conditions: Doc = {};
-    const gather = (q: Doc): void => {
-      for (const [k, v] of Object.entries(q)) {
-        if (k === '$and' && Array.isArray(v)) {
-          for (const sub of v) if (isPlainObject(sub)) gather(sub);
-        } else if (k === arrayPath || k.startsWith(`${arrayPath}.`)) {
-          conditions.$and = [...((conditions.$and as Doc[] | undefined) ?? []), { [k]: v }];
-        }
-      }
-    };
-    gather(this.options.query);
-    if (!conditions.$and) throw noMatch;
-    const test = compileFilter(conditions, { variables: this.options.variables });
-    for (let i = 0; i < value.length; i++) {
-      const probe: Doc = {};
-      setPath(probe, arrayPath, [value[i]]);
-      if (test(probe)) return i;
+    const index = Array.isArray(value) ? positionalMatchIndex(this.options.query, arrayPath, value, this.options.variables) : -1;
+    if (index < 0) {
+      throw new MongoError(ErrorCodes.BadValue, 'The positional operator did not find the match needed from the query.');
     }
-    throw noMatch;
+    return index;
   }
 
   private apply(mod: Mod, parts: string[]): void {

@@ -5,8 +5,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { openStorage, type StorageLogger, type StoredRecord } from '../../../src/engine/storage';
 
+const created: string[] = [];
+
+afterAll(() => {
+  for (const dir of created) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh directory under the OS temp dir, removed after the test file. */
 export function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'storage-test-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'storage-test-'));
+  created.push(dir);
+  return dir;
 }
 
 export interface RecordingLogger extends StorageLogger {

@@ -2,7 +2,8 @@
 import { startTestApp, type TestApp } from '../helpers/app';
 import { signIn, type SignedIn } from '../helpers/agents';
 import { AuditEntryModel } from '../../src/audit/audit.model';
-import { findCounterByToken, seedDemoUnits } from '../../src/units';
+import request from 'supertest';
+import { findCounterByToken, rollUpCodes, seedDemoUnits, successorOf } from '../../src/units';
 import { CounterModel, OfficeModel, UnitModel } from '../../src/units/units.model';
 
 /** Seeding and signing in (argon2) are CPU-bound; a busy machine needs room (no test asserts timing). */
@@ -34,6 +35,14 @@ const validOffice = {
 const audits = (action: string, targetId?: string) => AuditEntryModel.countDocuments({ action, ...(targetId ? { targetId } : {}) });
 
 describe('unit pages', () => {
+  test('when anonymous, then pages send to the sign-in page and forms are refused with 401', async () => {
+    const page = await request(t.app).get('/admin/units/09817');
+    expect(page.status).toBe(303);
+    expect(page.headers.location).toBe('/login?next=%2Fadmin%2Funits%2F09817');
+    const post = await request(t.app).post('/admin/units/09817/offices').type('form').send(validOffice);
+    expect(post.status).toBe(401);
+  });
+
   test('when an official opens the tree, then only their commune is listed', async () => {
     const res = await odien.agent.get('/admin/units');
     expect(res.status).toBe(200);
@@ -116,6 +125,9 @@ describe('rename and merge (admin only)', () => {
     expect(merged?.mergedInto?.code).toBe('09817');
     expect(merged?.legacy).toBe(true);
     expect(await audits('unit.merge', '09999')).toBe(1);
+    expect(await successorOf('09999', new Date('2025-12-31T12:00:00+07:00'))).toBe('09999');
+    expect(await successorOf('09999', new Date('2026-01-01T00:00:00+07:00'))).toBe('09817');
+    expect(await rollUpCodes('09817', new Date('2026-01-02'))).toContain('09999');
     const again = await admin.agent.post('/admin/units/09999/merge').type('form').send({ _csrf: admin.csrf, targetCode: '09784', effectiveDate: '2026-02-01' });
     expect(again.status).toBe(400);
   });
@@ -163,6 +175,14 @@ describe('offices', () => {
     expect(edit.status).toBe(404);
     expect(await OfficeModel.countDocuments({})).toBe(before);
     expect((await OfficeModel.findById(other?._id).lean())?.name).toBe('Trung tâm Phục vụ hành chính công xã Đan Phượng');
+  });
+
+  test('when the unit is a pre-2025 commune, then no office can be added to it', async () => {
+    const before = await OfficeModel.countDocuments({});
+    const res = await admin.agent.post('/admin/units/09805/offices').type('form').send({ _csrf: admin.csrf, ...validOffice });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('Không thể thêm cơ quan cho đơn vị cũ');
+    expect(await OfficeModel.countDocuments({})).toBe(before);
   });
 
   test('when a viewer posts an office, then 403', async () => {

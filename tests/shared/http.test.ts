@@ -62,6 +62,7 @@ describe('errors', () => {
     const res = await request(testApp.app)
       .post('/api/v1/anything')
       .set('Content-Type', 'application/json')
+      .serialize((body: Buffer) => body)
       .send(Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d]));
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('invalid_utf8');

@@ -5,6 +5,11 @@ import { ConfigError, loadConfig, type Config } from './config';
 import { connectDatabase } from './shared/database';
 import { createLogger, type Logger } from './shared/logger';
 import { seedDemo, describeDemoAccounts } from './demo';
+import { reconcilePendingRollups } from './feedback';
+
+/** Votes whose roll-up update has not landed after this long are from an interrupted process. */
+const ROLLUP_GRACE_MS = 60_000;
+const ROLLUP_REPAIR_INTERVAL_MS = 5 * 60_000;
 
 function readConfig(): Config {
   try {
@@ -23,6 +28,13 @@ async function main(): Promise<void> {
   const logger: Logger = createLogger(config.logLevel);
   const database = await connectDatabase({ uri: config.database.uri, dataDir: config.database.dataDir, logger });
   if (config.demo.enabled) await seedDemo({ config, logger });
+  const reconcile = async () => {
+    const result = await reconcilePendingRollups(ROLLUP_GRACE_MS);
+    if (result.counterDays > 0) logger.warn(result, 'roll-ups repaired after an interrupted vote');
+  };
+  await reconcile();
+  const reconcileTimer = setInterval(() => reconcile().catch((err: unknown) => logger.error({ err }, 'roll-up repair failed')), ROLLUP_REPAIR_INTERVAL_MS);
+  reconcileTimer.unref();
 
   const app = createApp({ config, logger });
   const server = app.listen(config.port, config.host);
@@ -47,6 +59,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    clearInterval(reconcileTimer);
     const forceTimer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutSeconds * 1000);
     forceTimer.unref();
     await new Promise<void>((resolve) => {

@@ -224,9 +224,11 @@ export interface RebuildResult {
   reconcile: ReconcileResult;
 }
 
-/** Recomputes every roll-up from raw feedback, lists the differences with the stored ones, and fixes them. */
+/**
+ * Recomputes every roll-up from raw feedback and lists the differences with the stored ones; with `fix`, then
+ * reconciles interrupted ('pending') votes and rewrites every counter-day that differed.
+ */
 export async function rebuildRollups(options: { fix: boolean; pendingOlderThanMs: number }): Promise<RebuildResult> {
-  const reconcile = options.fix ? await reconcilePendingRollups(options.pendingOlderThanMs) : { counterDays: 0, reconciled: 0, deferred: 0, feedbackMarked: 0 };
   const recomputed = new Map((await recomputeRollups()).map((rollup) => [keyOf(rollup), rollup]));
   const stored = new Map((await findRollups({})).map((rollup) => [keyOf(rollup), rollup]));
   const keys = new Set([...recomputed.keys(), ...stored.keys()]);
@@ -242,16 +244,21 @@ export async function rebuildRollups(options: { fix: boolean; pendingOlderThanMs
       toFix.push({ counterId: key.counterId, day: key.day });
     }
   }
-  let fixed = 0;
-  let deferred = 0;
-  if (options.fix) {
-    const cutoff = new Date(Date.now() - options.pendingOlderThanMs);
-    for (const key of toFix) {
-      if (await rewriteCounterDay(key, cutoff)) fixed += 1;
-      else deferred += 1;
-    }
+  const result: RebuildResult = {
+    compared: keys.size,
+    differences,
+    fixed: 0,
+    deferred: 0,
+    reconcile: { counterDays: 0, reconciled: 0, deferred: 0, feedbackMarked: 0 },
+  };
+  if (!options.fix) return result;
+  result.reconcile = await reconcilePendingRollups(options.pendingOlderThanMs);
+  const cutoff = new Date(Date.now() - options.pendingOlderThanMs);
+  for (const key of toFix) {
+    if (await rewriteCounterDay(key, cutoff)) result.fixed += 1;
+    else result.deferred += 1;
   }
-  return { compared: keys.size, differences, fixed, deferred, reconcile };
+  return result;
 }
 
 export type RollupGroupBy = 'none' | 'counter' | 'office' | 'unit' | 'child' | 'day';

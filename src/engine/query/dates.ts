@@ -28,24 +28,47 @@ export interface LocalParts {
 
 const REF_2000_DAY = 10957; // 2000-01-01 as days since the epoch; a Saturday
 
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+export function daysFromCivil(y: number, m: number, d: number): number {
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const mp = (m + 9) % 12;
+  const doy = Math.floor((153 * mp + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
 export function localParts(utcMs: number, zone: Zone): LocalParts {
   const offset = zone.offsetAt(utcMs);
   const local = utcMs + offset;
-  const d = new Date(local);
-  const year = d.getUTCFullYear();
   const dayNumber = Math.floor(local / DAY_MS);
-  const jan1 = new Date(0);
-  jan1.setUTCFullYear(year, 0, 1);
+  let msOfDay = local - dayNumber * DAY_MS;
+  // civil_from_days
+  const z = dayNumber + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const hour = Math.floor(msOfDay / HOUR_MS);
+  msOfDay -= hour * HOUR_MS;
+  const minute = Math.floor(msOfDay / MINUTE_MS);
+  msOfDay -= minute * MINUTE_MS;
+  const second = Math.floor(msOfDay / 1000);
   return {
     year,
-    month: d.getUTCMonth() + 1,
-    day: d.getUTCDate(),
-    hour: d.getUTCHours(),
-    minute: d.getUTCMinutes(),
-    second: d.getUTCSeconds(),
-    millisecond: d.getUTCMilliseconds(),
-    dow: d.getUTCDay(),
-    yday: dayNumber - Math.floor(jan1.getTime() / DAY_MS) + 1,
+    month,
+    day,
+    hour,
+    minute,
+    second,
+    millisecond: msOfDay - second * 1000,
+    dow: (((dayNumber + 4) % 7) + 7) % 7,
+    yday: dayNumber - daysFromCivil(year, 1, 1) + 1,
     dayNumber,
     offset,
   };
@@ -55,11 +78,8 @@ export function localParts(utcMs: number, zone: Zone): LocalParts {
 export function isoParts(p: LocalParts): { isoYear: number; isoWeek: number; isoDow: number } {
   const isoDow = p.dow === 0 ? 7 : p.dow;
   const thursday = p.dayNumber - (isoDow - 1) + 3;
-  const t = new Date(thursday * DAY_MS);
-  const isoYear = t.getUTCFullYear();
-  const jan1 = new Date(0);
-  jan1.setUTCFullYear(isoYear, 0, 1);
-  const tYday = thursday - Math.floor(jan1.getTime() / DAY_MS);
+  const isoYear = new Date(thursday * DAY_MS).getUTCFullYear();
+  const tYday = thursday - daysFromCivil(isoYear, 1, 1);
   return { isoYear, isoWeek: Math.floor(tYday / 7) + 1, isoDow };
 }
 
@@ -73,7 +93,7 @@ function ev(obj: unknown, expr: unknown, options: Opts): unknown {
 }
 
 /** The instant of a date-like value (Date, Timestamp, ObjectId); null for null/missing. */
-function toInstant(v: unknown, op: string): number | null {
+export function toInstant(v: unknown, op: string): number | null {
   if (v === null || v === undefined) return null;
   if (v instanceof Date) return v.getTime();
   const t = bsonType(v);

@@ -142,6 +142,16 @@ describe('reconcilePendingRollups', () => {
     expect(await RollupModel.countDocuments({ counterId: counter.counterId })).toBe(0);
     expect((await FeedbackModel.findById(fresh._id).lean())?.rollup).toBe('pending');
   });
+  it('when an old vote became pending only moments ago (a spam flag in progress), then its counter-day is left alone', async () => {
+    const counter = makeCounter();
+    const flagged = makeFeedback(counter, { createdAt: new Date(Date.now() - 24 * HOUR) });
+    await insertRaw(flagged);
+    await FeedbackModel.collection.updateOne({ _id: flagged._id }, { $set: { rollupPendingAt: new Date() } });
+
+    expect(await reconcilePendingRollups(60_000)).toMatchObject({ counterDays: 0 });
+    await FeedbackModel.collection.updateOne({ _id: flagged._id }, { $set: { rollupPendingAt: new Date(Date.now() - HOUR) } });
+    expect(await reconcilePendingRollups(60_000)).toMatchObject({ counterDays: 1, reconciled: 1 });
+  });
 });
 
 describe('rebuildRollups', () => {

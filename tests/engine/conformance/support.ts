@@ -83,7 +83,10 @@ export async function startChildEngine(dataDir: string, port?: number): Promise<
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`engine did not start in 20 s:\n${output}`)), 20000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`engine did not start in 60 s (data dir ${dataDir}):\n${output}`));
+    }, 60000);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
       if (output.includes('listening on')) {

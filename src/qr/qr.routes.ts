@@ -13,6 +13,10 @@ function scopeOf(req: Request): Scope {
   return req.actor.scope;
 }
 
+/** Route parameters after validate(): one string each (zod has checked the format). */
+const codeParam = (req: Request) => String(req.params.code);
+const idParam = (req: Request) => String(req.params.id);
+
 /** Staff-only files: never stored by shared caches, and revalidated so a rotated token shows at once. */
 function privateFile(res: Response, type: string): Response {
   return res.type(type).set('Cache-Control', 'private, no-cache').set('X-Content-Type-Options', 'nosniff');
@@ -23,17 +27,17 @@ export function qrRouter(deps: { config: Config }): Router {
   const baseUrl = deps.config.publicBaseUrl;
 
   router.get('/admin/counters/:id/qr.png', requirePermission('qr:print'), validate({ params: IdParams }), async (req, res) => {
-    const png = await counterQrPng(req.params.id as string, scopeOf(req), baseUrl);
+    const png = await counterQrPng(idParam(req), scopeOf(req), baseUrl);
     privateFile(res, 'image/png').send(png);
   });
 
   router.get('/admin/counters/:id/qr.svg', requirePermission('qr:print'), validate({ params: IdParams }), async (req, res) => {
-    const svg = await counterQrSvg(req.params.id as string, scopeOf(req), baseUrl);
+    const svg = await counterQrSvg(idParam(req), scopeOf(req), baseUrl);
     privateFile(res, 'image/svg+xml').send(svg);
   });
 
   router.get('/admin/units/:code/posters.pdf', requirePermission('qr:print'), validate({ params: UnitCodeParams }), async (req, res) => {
-    const { filename, pdf } = await unitPosters(req.params.code as string, scopeOf(req), baseUrl);
+    const { filename, pdf } = await unitPosters(codeParam(req), scopeOf(req), baseUrl);
     privateFile(res, 'application/pdf').set('Content-Disposition', `inline; filename="${filename}"`).send(pdf);
   });
 

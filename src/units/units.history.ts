@@ -19,13 +19,12 @@ export function resolveSuccessor(links: MergeLinks, code: string, at: Date): str
 /** Every code whose history rolls up into `code` by `at` (itself first, then predecessors, transitively). */
 export function rollUpCodes(links: MergeLinks, code: string, at: Date): string[] {
   const result = [code];
-  const queue = [code];
-  while (queue.length) {
-    const target = queue.shift() as string;
+  // `result` doubles as the breadth-first queue: every code added is visited once, in order.
+  for (let next = 0; next < result.length; next += 1) {
+    const target = result[next];
     for (const [from, link] of links) {
       if (link.code !== target || link.effectiveDate.getTime() > at.getTime() || result.includes(from)) continue;
       result.push(from);
-      queue.push(from);
     }
   }
   return result;
@@ -34,5 +33,5 @@ export function rollUpCodes(links: MergeLinks, code: string, at: Date): string[]
 /** True when merging `from` into `into` would make a unit its own successor. */
 export function wouldCreateCycle(links: MergeLinks, from: string, into: string): boolean {
   const far = new Date(8640000000000000);
-  return from === into || resolveSuccessor(links, into, far) === from || rollUpCodes(links, from, far).includes(into);
+  return from === into || resolveSuccessor(links, into, far) === from;
 }

@@ -14,6 +14,9 @@ import { formatDay, toCounterJson, toUnitJson } from './units.json';
 type Values = Record<string, unknown>;
 const view = (req: Request) => ({ styles: ['css/admin.css'], localDay: (date: Date) => formatDay(date, req.lang) });
 const scopeOf = (req: Request) => staffContext(req).actor.scope;
+/** Route parameters after validate(): one string each (zod has checked the format). */
+const codeParam = (req: Request) => String(req.params.code);
+const idParam = (req: Request) => String(req.params.id);
 
 function officeValues(office: Office): Values {
   const values: Values = { name: office.name, address: office.address, openingHours: office.openingHours };
@@ -31,7 +34,7 @@ export function unitsRouter(deps: { config: Config }): Router {
   const baseUrl = deps.config.publicBaseUrl;
 
   async function renderUnitPage(req: Request, res: Response, forms: { rename?: FieldErrors; merge?: FieldErrors; values?: Values } = {}) {
-    const page = await units.loadUnitPage(String(req.params.code), scopeOf(req));
+    const page = await units.loadUnitPage(codeParam(req), scopeOf(req));
     const formUrl = (counter: Counter) => formUrlFor(baseUrl, counter.qrToken);
     res.render('admin/units/show', { ...view(req), title: page.unit.name, ...page, formUrl, forms, saved: req.query.saved === '1' });
   }
@@ -54,7 +57,7 @@ export function unitsRouter(deps: { config: Config }): Router {
   });
 
   router.get('/api/v1/units/:code/counters', requirePermission('units:read'), validate({ params: UnitCodeParams }), async (req, res) => {
-    const { unit, counters } = await units.listCountersOfUnit(req.params.code as string, scopeOf(req), baseUrl);
+    const { unit, counters } = await units.listCountersOfUnit(codeParam(req), scopeOf(req), baseUrl);
     res.json({ unit: { code: unit.code, name: unit.name }, counters: counters.map(toCounterJson) });
   });
 
@@ -72,7 +75,7 @@ export function unitsRouter(deps: { config: Config }): Router {
       req,
       res,
       RenameUnitForm,
-      async (input) => `/admin/units/${(await units.renameUnit(staffContext(req), req.params.code as string, input)).code}?saved=1`,
+      async (input) => `/admin/units/${(await units.renameUnit(staffContext(req), codeParam(req), input)).code}?saved=1`,
       (errors, values) => renderUnitPage(req, res, { rename: errors, values }),
     ),
   );
@@ -82,7 +85,7 @@ export function unitsRouter(deps: { config: Config }): Router {
       req,
       res,
       MergeUnitForm,
-      async (input) => `/admin/units/${(await units.mergeUnit(staffContext(req), req.params.code as string, input)).code}?saved=1`,
+      async (input) => `/admin/units/${(await units.mergeUnit(staffContext(req), codeParam(req), input)).code}?saved=1`,
       (errors, values) => renderUnitPage(req, res, { merge: errors, values }),
     ),
   );
@@ -90,7 +93,7 @@ export function unitsRouter(deps: { config: Config }): Router {
   // Offices
 
   router.get('/admin/units/:code/offices/new', requirePermission('offices:manage'), validate({ params: UnitCodeParams }), async (req, res) => {
-    const unit = await units.getUnit(req.params.code as string, scopeOf(req));
+    const unit = await units.getUnit(codeParam(req), scopeOf(req));
     await renderOfficeForm(req, res, unit, null, { openingHours: '' });
   });
 
@@ -99,13 +102,13 @@ export function unitsRouter(deps: { config: Config }): Router {
       req,
       res,
       OfficeForm,
-      async (input) => `/admin/units/${(await units.createOffice(staffContext(req), req.params.code as string, input)).unitCode}?saved=1`,
-      async (errors, values) => renderOfficeForm(req, res, await units.getUnit(req.params.code as string, scopeOf(req)), null, values, errors),
+      async (input) => `/admin/units/${(await units.createOffice(staffContext(req), codeParam(req), input)).unitCode}?saved=1`,
+      async (errors, values) => renderOfficeForm(req, res, await units.getUnit(codeParam(req), scopeOf(req)), null, values, errors),
     ),
   );
 
   router.get('/admin/offices/:id/edit', requirePermission('offices:manage'), validate({ params: IdParams }), async (req, res) => {
-    const office = await units.getOffice(req.params.id as string, scopeOf(req));
+    const office = await units.getOffice(idParam(req), scopeOf(req));
     await renderOfficeForm(req, res, await units.getUnit(office.unitCode, scopeOf(req)), office, officeValues(office));
   });
 
@@ -114,9 +117,9 @@ export function unitsRouter(deps: { config: Config }): Router {
       req,
       res,
       OfficeForm,
-      async (input) => `/admin/units/${(await units.updateOffice(staffContext(req), req.params.id as string, input)).unitCode}?saved=1`,
+      async (input) => `/admin/units/${(await units.updateOffice(staffContext(req), idParam(req), input)).unitCode}?saved=1`,
       async (errors, values) => {
-        const office = await units.getOffice(req.params.id as string, scopeOf(req));
+        const office = await units.getOffice(idParam(req), scopeOf(req));
         await renderOfficeForm(req, res, await units.getUnit(office.unitCode, scopeOf(req)), office, values, errors);
       },
     ),
@@ -124,7 +127,7 @@ export function unitsRouter(deps: { config: Config }): Router {
 
   for (const [action, active] of [['deactivate', false], ['activate', true]] as const) {
     router.post(`/admin/offices/:id/${action}`, requirePermission('offices:manage'), validate({ params: IdParams }), async (req, res) => {
-      const office = await units.setOfficeActive(staffContext(req), req.params.id as string, active);
+      const office = await units.setOfficeActive(staffContext(req), idParam(req), active);
       res.redirect(303, `/admin/units/${office.unitCode}?saved=1`);
     });
   }
@@ -132,7 +135,7 @@ export function unitsRouter(deps: { config: Config }): Router {
   // Counters
 
   router.get('/admin/offices/:id/counters/new', requirePermission('counters:manage'), validate({ params: IdParams }), async (req, res) => {
-    await renderCounterForm(req, res, await units.getOffice(req.params.id as string, scopeOf(req)), null, {});
+    await renderCounterForm(req, res, await units.getOffice(idParam(req), scopeOf(req)), null, {});
   });
 
   router.post('/admin/offices/:id/counters', requirePermission('counters:manage'), validate({ params: IdParams }), (req, res) =>
@@ -140,13 +143,13 @@ export function unitsRouter(deps: { config: Config }): Router {
       req,
       res,
       CounterForm,
-      async (input) => `/admin/units/${(await units.createCounter(staffContext(req), req.params.id as string, input)).unitCode}?saved=1`,
-      async (errors, values) => renderCounterForm(req, res, await units.getOffice(req.params.id as string, scopeOf(req)), null, values, errors),
+      async (input) => `/admin/units/${(await units.createCounter(staffContext(req), idParam(req), input)).unitCode}?saved=1`,
+      async (errors, values) => renderCounterForm(req, res, await units.getOffice(idParam(req), scopeOf(req)), null, values, errors),
     ),
   );
 
   router.get('/admin/counters/:id/edit', requirePermission('counters:manage'), validate({ params: IdParams }), async (req, res) => {
-    const counter = await units.getCounter(req.params.id as string, scopeOf(req));
+    const counter = await units.getCounter(idParam(req), scopeOf(req));
     await renderCounterForm(req, res, await units.getOffice(counter.officeId, scopeOf(req)), counter, counterValues(counter));
   });
 
@@ -155,9 +158,9 @@ export function unitsRouter(deps: { config: Config }): Router {
       req,
       res,
       CounterForm,
-      async (input) => `/admin/units/${(await units.updateCounter(staffContext(req), req.params.id as string, input)).unitCode}?saved=1`,
+      async (input) => `/admin/units/${(await units.updateCounter(staffContext(req), idParam(req), input)).unitCode}?saved=1`,
       async (errors, values) => {
-        const counter = await units.getCounter(req.params.id as string, scopeOf(req));
+        const counter = await units.getCounter(idParam(req), scopeOf(req));
         await renderCounterForm(req, res, await units.getOffice(counter.officeId, scopeOf(req)), counter, values, errors);
       },
     ),
@@ -165,13 +168,13 @@ export function unitsRouter(deps: { config: Config }): Router {
 
   for (const [action, active] of [['deactivate', false], ['activate', true]] as const) {
     router.post(`/admin/counters/:id/${action}`, requirePermission('counters:manage'), validate({ params: IdParams }), async (req, res) => {
-      const counter = await units.setCounterActive(staffContext(req), req.params.id as string, active);
+      const counter = await units.setCounterActive(staffContext(req), idParam(req), active);
       res.redirect(303, `/admin/units/${counter.unitCode}?saved=1`);
     });
   }
 
   router.post('/admin/counters/:id/rotate-token', requirePermission('counters:manage'), validate({ params: IdParams }), async (req, res) => {
-    const counter = await units.rotateCounterToken(staffContext(req), req.params.id as string);
+    const counter = await units.rotateCounterToken(staffContext(req), idParam(req));
     res.redirect(303, `/admin/units/${counter.unitCode}?saved=1`);
   });
 

@@ -121,9 +121,9 @@ export async function seedDemoUnits(deps: { logger?: Logger } = {}, data: DemoUn
     const unit = { code: commune.code, path: [data.province.code, commune.code] };
     const office = await insertOfficeOnce(`demo-office-${commune.code}`, unit, demoOffice(commune));
     offices += 1;
-    for (const template of COUNTER_TEMPLATES.slice(0, demoCounterCount(commune.code))) {
-      const number = COUNTER_TEMPLATES.indexOf(template) + 1;
-      await insertCounterOnce(`demo-counter-${commune.code}-${number}`, office, { label: template.label, fields: [...template.fields] }, newQrToken());
+    for (const [index, template] of COUNTER_TEMPLATES.slice(0, demoCounterCount(commune.code)).entries()) {
+      const key = `demo-counter-${commune.code}-${index + 1}`;
+      await insertCounterOnce(key, office, { label: template.label, fields: [...template.fields] }, newQrToken());
       counters += 1;
     }
   }

@@ -41,6 +41,7 @@ export const ErrorCodes = {
   AuthenticationFailed: 18,
   CannotIndexParallelArrays: 171,
   NoSuchTransaction: 251,
+  DocumentValidationFailure: 121,
 } as const;
 
 const codeNames: Record<number, string> = Object.fromEntries(

@@ -13,7 +13,9 @@ export type JournalRecord =
   | { t: 'drop'; ns: string }
   | { t: 'createIndex'; ns: string; spec: IndexSpec }
   | { t: 'dropIndex'; ns: string; name: string }
-  | { t: 'dropDatabase'; db: string };
+  | { t: 'dropDatabase'; db: string }
+  | { t: 'collMod'; ns: string; options: Document }
+  | { t: 'modifyIndex'; ns: string; name: string; changes: Document };
 
 export function splitNs(ns: string): { db: string; coll: string } {
   const dot = ns.indexOf('.');
@@ -129,6 +131,12 @@ export class Catalog {
         break;
       case 'dropIndex':
         if (coll.indexes.has(record.name)) coll.dropIndex(record.name);
+        break;
+      case 'collMod':
+        coll.options = record.options;
+        break;
+      case 'modifyIndex':
+        if (coll.indexes.has(record.name)) coll.modifyIndex(record.name, record.changes);
         break;
     }
   }

@@ -5,6 +5,7 @@ import { Index, type IndexSpec } from './index-store';
 import { encodeValue } from './keys';
 import type { Rec } from './sorted-list';
 import { formatDocument } from './format';
+import { compileFilter, isPlainObject } from './semantics';
 
 export const ID_INDEX_NAME = '_id_';
 
@@ -30,12 +31,54 @@ export class Collection {
   readonly indexes = new Map<string, Index>();
   readonly createdAt = new Date();
 
+  private validator?: (doc: Document) => boolean;
+  private _options: Document = {};
+
   constructor(
     readonly db: string,
     readonly name: string,
-    readonly options: Document = {},
+    options: Document = {},
   ) {
     this.indexes.set(ID_INDEX_NAME, new Index({ v: 2, key: { _id: 1 }, name: ID_INDEX_NAME }));
+    this.options = options;
+  }
+
+  get options(): Document {
+    return this._options;
+  }
+
+  /** Sets the collection options (validator, validationLevel, ...), compiling the validator. */
+  set options(options: Document) {
+    this.validator = isPlainObject(options.validator) && Object.keys(options.validator).length > 0
+      ? compileFilter(options.validator)
+      : undefined;
+    this._options = options;
+  }
+
+  /**
+   * Document validation as MongoDB applies it: 'off' skips, 'moderate' only checks updates of documents that were
+   * valid, 'strict' (default) checks every write. Returns 'error' or 'warn' when the document fails.
+   */
+  checkValidation(next: Document, previous?: Document): 'ok' | 'error' | 'warn' {
+    if (!this.validator) return 'ok';
+    const level = this._options.validationLevel ?? 'strict';
+    if (level === 'off') return 'ok';
+    if (level === 'moderate' && previous && !this.validator(previous)) return 'ok';
+    if (this.validator(next)) return 'ok';
+    return this._options.validationAction === 'warn' ? 'warn' : 'error';
+  }
+
+  /** Changes an index's TTL or hidden flag (collMod); returns the old spec. */
+  modifyIndex(name: string, changes: Document): IndexSpec {
+    const index = this.indexes.get(name);
+    if (!index) throw new MongoError(ErrorCodes.IndexNotFound, `cannot find index ${name} for ns ${this.ns}`);
+    const old = index.spec;
+    const spec: IndexSpec = { ...old, ...changes };
+    const replacement = new Index(spec);
+    for (const e of index.list.forward(index.list.start())) replacement.list.insert(e);
+    replacement.multikey = index.multikey;
+    this.indexes.set(name, replacement);
+    return old;
   }
 
   get ns(): string {

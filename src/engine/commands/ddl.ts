@@ -52,6 +52,10 @@ const create: CommandHandler = async (cmd, ctx) => {
     if (!CREATE_OPTIONS.has(k)) throw new MongoError(ErrorCodes.InvalidOptions, `BSON field 'create.${k}' is an unknown field.`);
     options[k] = v;
   }
+  if (options.validator !== undefined) {
+    if (!isPlainObject(options.validator)) throw new MongoError(ErrorCodes.TypeMismatch, "BSON field 'create.validator' is the wrong type, expected type 'object'");
+    compileFilter(options.validator);
+  }
   if (options.viewOn !== undefined) throw new MongoError(ErrorCodes.NotImplemented, 'views are not supported by the embedded engine');
   const coll = ctx.catalog.createCollection(ctx.db, name, options);
   await ctx.commit([{ t: 'create', ns: coll.ns, options }]);
@@ -213,6 +217,75 @@ const dropIndexes: CommandHandler = async (cmd, ctx) => {
   return { nIndexesWas, ok: 1 };
 };
 
+const COLLMOD_FIELDS = new Set(['collMod', 'validator', 'validationLevel', 'validationAction', 'index', 'comment', 'writeConcern', 'lsid']);
+
+const collMod: CommandHandler = async (cmd, ctx) => {
+  const name = collectionName(cmd, ctx);
+  for (const k of Object.keys(cmd)) {
+    if (!COLLMOD_FIELDS.has(k) && !k.startsWith('$')) throw new MongoError(40415, `BSON field 'collMod.${k}' is an unknown field.`);
+  }
+  const coll = ctx.catalog.getCollection(ctx.db, name);
+  if (!coll) throw new MongoError(ErrorCodes.NamespaceNotFound, `ns does not exist: ${ctx.db}.${name}`);
+  const records: JournalRecord[] = [];
+  const reply: Document = {};
+  const options = { ...coll.options };
+  let changedOptions = false;
+  if (cmd.validator !== undefined) {
+    if (!isPlainObject(cmd.validator)) throw new MongoError(ErrorCodes.TypeMismatch, "BSON field 'collMod.validator' is the wrong type, expected type 'object'");
+    compileFilter(cmd.validator);
+    options.validator = cmd.validator;
+    changedOptions = true;
+  }
+  if (cmd.validationLevel !== undefined) {
+    if (!['off', 'strict', 'moderate'].includes(String(cmd.validationLevel))) {
+      throw new MongoError(ErrorCodes.BadValue, `Enumeration value '${String(cmd.validationLevel)}' for field 'collMod.validationLevel' is not a valid value.`);
+    }
+    options.validationLevel = cmd.validationLevel;
+    changedOptions = true;
+  }
+  if (cmd.validationAction !== undefined) {
+    if (!['error', 'warn'].includes(String(cmd.validationAction))) {
+      throw new MongoError(ErrorCodes.BadValue, `Enumeration value '${String(cmd.validationAction)}' for field 'collMod.validationAction' is not a valid value.`);
+    }
+    options.validationAction = cmd.validationAction;
+    changedOptions = true;
+  }
+  if (cmd.index !== undefined) {
+    if (!isPlainObject(cmd.index)) throw new MongoError(ErrorCodes.TypeMismatch, "BSON field 'collMod.index' is the wrong type, expected type 'object'");
+    const target = cmd.index;
+    const index = typeof target.name === 'string'
+      ? coll.indexes.get(target.name)
+      : isPlainObject(target.keyPattern)
+        ? [...coll.indexes.values()].find((i) => encodeValue(i.spec.key) === encodeValue(target.keyPattern))
+        : undefined;
+    if (!index) throw new MongoError(ErrorCodes.IndexNotFound, `cannot find index ${JSON.stringify(target.name ?? target.keyPattern)} for ns ${coll.ns}`);
+    const changes: Document = {};
+    if (target.expireAfterSeconds !== undefined) {
+      if (typeof target.expireAfterSeconds !== 'number' || target.expireAfterSeconds < 0) {
+        throw new MongoError(ErrorCodes.BadValue, 'expireAfterSeconds must be a non-negative number');
+      }
+      if (index.expireAfterSeconds === undefined) throw new MongoError(ErrorCodes.InvalidOptions, 'no expireAfterSeconds field to update');
+      reply.expireAfterSeconds_old = index.expireAfterSeconds;
+      reply.expireAfterSeconds_new = target.expireAfterSeconds;
+      changes.expireAfterSeconds = target.expireAfterSeconds;
+    }
+    if (target.hidden !== undefined) {
+      reply.hidden_old = index.spec.hidden === true;
+      reply.hidden_new = target.hidden === true;
+      changes.hidden = target.hidden === true;
+    }
+    coll.modifyIndex(index.name, changes);
+    records.push({ t: 'modifyIndex', ns: coll.ns, name: index.name, changes });
+  }
+  if (changedOptions) {
+    coll.options = options;
+    records.push({ t: 'collMod', ns: coll.ns, options });
+  }
+  if (records.length > 0) await ctx.commit(records);
+  reply.ok = 1;
+  return reply;
+};
+
 export const ddlCommands: Record<string, CommandHandler> = {
   create,
   drop,
@@ -222,4 +295,5 @@ export const ddlCommands: Record<string, CommandHandler> = {
   listIndexes,
   dropIndexes,
   deleteIndexes: dropIndexes,
+  collMod,
 };

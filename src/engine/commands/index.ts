@@ -8,6 +8,7 @@ import type { CommandContext, CommandHandler, CommandReply } from './context';
 import { collectionName, ddlCommands } from './ddl';
 import { explainQuery, findShape, objectField, readCommands } from './reads';
 import { writeCommands } from './writes';
+import { StorageError } from '../storage';
 
 export { RawReply, type CommandContext, type CommandReply, type EngineLogger, type ServerInfo } from './context';
 
@@ -83,6 +84,10 @@ export async function runCommand(cmd: Document, ctx: CommandContext): Promise<Co
     return await handler(cmd, ctx);
   } catch (error) {
     if (error instanceof MongoError) return error.toReply();
+    if (error instanceof StorageError) {
+      ctx.logger.error({ command: name, code: error.code, err: error.message }, 'storage failure: the write is not durable');
+      return new MongoError(ErrorCodes.UnknownError, `storage failure (${error.code}): ${error.message}`).toReply();
+    }
     const err = error instanceof Error ? error : new Error(String(error));
     ctx.logger.error({ command: name, err: { message: err.message, stack: err.stack } }, 'command failed with an internal error');
     return new MongoError(ErrorCodes.InternalError, `internal error in '${name}': ${err.message}`).toReply();

@@ -43,6 +43,25 @@ export function writeErrorOf(index: number, error: unknown, ctx: CommandContext)
   return { index, code: ErrorCodes.InternalError, errmsg: error instanceof Error ? error.message : String(error) };
 }
 
+/** Applies the collection's validator to a document about to be stored (unless bypassed). */
+export function makeValidator(coll: Collection, ctx: CommandContext, bypass: boolean): (next: Document, previous?: Document) => void {
+  return (next, previous) => {
+    if (bypass) return;
+    const outcome = coll.checkValidation(next, previous);
+    if (outcome === 'ok') return;
+    if (outcome === 'warn') {
+      ctx.logger.warn({ ns: coll.ns, id: String(next._id) }, 'Document would fail validation');
+      return;
+    }
+    throw new MongoError(ErrorCodes.DocumentValidationFailure, 'Document failed validation', {
+      errInfo: {
+        failingDocumentId: next._id,
+        details: { operatorName: '$and', specifiedAs: coll.options.validator, reason: 'one or more clauses were not satisfied' },
+      },
+    });
+  };
+}
+
 function isOrdered(cmd: Document): boolean {
   return cmd.ordered !== false;
 }
@@ -81,6 +100,7 @@ const insert: CommandHandler = async (cmd, ctx) => {
   const ordered = isOrdered(cmd);
   const records: JournalRecord[] = [];
   const coll = ensureCollection(ctx, name, records);
+  const validate = makeValidator(coll, ctx, cmd.bypassDocumentValidation === true);
   const writeErrors: Document[] = [];
   let n = 0;
   for (let i = 0; i < docs.length; i++) {
@@ -88,6 +108,7 @@ const insert: CommandHandler = async (cmd, ctx) => {
       const raw = docs[i];
       if (!isPlainObject(raw)) throw new MongoError(ErrorCodes.TypeMismatch, 'document to insert must be an object');
       const doc = withId(raw);
+      validate(doc);
       coll.insert(doc);
       records.push({ t: 'insert', ns: coll.ns, doc });
       n++;
@@ -147,6 +168,8 @@ export interface UpdateStatement {
   hint?: unknown;
   sort?: Document;
   variables?: Document;
+  /** Throws when the new document fails the collection's validator. */
+  validate?: (next: Document, previous?: Document) => void;
 }
 
 /** Runs one update statement against a collection, recording journal entries. */
@@ -173,6 +196,7 @@ export function runUpdate(coll: Collection, st: UpdateStatement, records: Journa
     const { doc: next, changed } = applyUpdate(old, st.u, options);
     const stored = changed ? withId(next) : old;
     if (changed) {
+      st.validate?.(stored, old);
       coll.replace(rec, stored);
       records.push({ t: 'update', ns: coll.ns, doc: stored });
       modified++;
@@ -190,6 +214,7 @@ export function runUpdate(coll: Collection, st: UpdateStatement, records: Journa
     doc = applyUpdate(seed, st.u, { ...options, isUpsertInsert: true }).doc;
   }
   doc = withId(doc);
+  st.validate?.(doc);
   coll.insert(doc);
   records.push({ t: 'insert', ns: coll.ns, doc });
   return { matched: 0, modified: 0, upsertedId: doc._id, before: null, after: doc };
@@ -229,6 +254,7 @@ const update: CommandHandler = async (cmd, ctx) => {
         arrayFilters: st.arrayFilters as Document[] | undefined,
         hint: st.hint,
         variables,
+        validate: makeValidator(coll, ctx, cmd.bypassDocumentValidation === true),
       }, records);
       if (out.upsertedId !== undefined) {
         upserted.push({ index: i, _id: out.upsertedId });
@@ -340,6 +366,7 @@ const findAndModify: CommandHandler = async (cmd, ctx) => {
       hint: cmd.hint,
       sort,
       variables,
+      validate: makeValidator(coll, ctx, cmd.bypassDocumentValidation === true),
     }, records);
   } catch (error) {
     if (records.length > 0) await ctx.commit(records);

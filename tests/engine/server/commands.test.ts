@@ -489,3 +489,28 @@ describe('command options', () => {
     expect((await col('unknown').findOne({ _id: 1 }))?.a).toBe(1);
   });
 });
+
+describe('document validation', () => {
+  test('when a validator is set by create or collMod, then failing writes get code 121 with errInfo', async () => {
+    await db.createCollection('v', { validator: { x: { $type: 'string' } } });
+    const ins = await db.command({ insert: 'v', documents: [{ _id: 1, x: 'ok' }, { _id: 2, x: 5 }] });
+    expect(ins.n).toBe(1);
+    expect(ins.writeErrors[0]).toMatchObject({ index: 1, code: 121, errmsg: 'Document failed validation', errInfo: { failingDocumentId: 2 } });
+    const fam = await commandError({ findAndModify: 'v', query: { _id: 1 }, update: { $set: { x: 1 } } });
+    expect(fam.code).toBe(121);
+    expect(fam.errInfo).toMatchObject({ failingDocumentId: 1 });
+    await db.command({ insert: 'v', documents: [{ _id: 3, x: 7 }], bypassDocumentValidation: true });
+    await db.command({ collMod: 'v', validationLevel: 'moderate' });
+    await col('v').updateOne({ _id: 3 }, { $set: { y: 1 } });
+    await db.command({ collMod: 'v', validator: {} });
+    await col('v').insertOne({ _id: 4, x: 4 });
+    expect(await col('v').countDocuments()).toBe(3);
+  });
+
+  test('when collMod changes a TTL index, then the reply shows old and new values and listIndexes follows', async () => {
+    await col('ttlmod').createIndex({ at: 1 }, { expireAfterSeconds: 60 });
+    const res = await db.command({ collMod: 'ttlmod', index: { keyPattern: { at: 1 }, expireAfterSeconds: 120 } });
+    expect(res).toMatchObject({ expireAfterSeconds_old: 60, expireAfterSeconds_new: 120, ok: 1 });
+    expect((await col('ttlmod').indexes()).find((i) => i.name === 'at_1')?.expireAfterSeconds).toBe(120);
+  });
+});

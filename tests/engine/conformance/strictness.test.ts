@@ -125,14 +125,20 @@ function messageHeader(length: number, opCode: number): Buffer {
 }
 
 describe('malformed input', () => {
-  embeddedOnly('when garbage bytes arrive on a connection, then that connection is closed and the server keeps serving', async () => {
-    const engine = await startEngine({ dataDir: null });
+  embeddedOnly('when garbage bytes arrive on a connection, then that connection is closed with a log line and the server keeps serving', async () => {
+    const logged: string[] = [];
+    const record = (o: object, m?: string): void => {
+      logged.push(`${m ?? ''} ${JSON.stringify(o)}`);
+    };
+    const engine = await startEngine({ dataDir: null, logger: { info: record, warn: record, error: record } });
     try {
       const port = Number(new URL(engine.uri).port);
       const garbage = Buffer.concat([messageHeader(16 + 8, 2013), Buffer.from([0, 0, 0, 0, 7, 0xff, 0xff, 0xff])]);
       expect(await serverClosesAfter(port, garbage)).toBe(true);
       expect(await serverClosesAfter(port, messageHeader(2_000_000_000, 2013))).toBe(true);
       expect(await serverClosesAfter(port, messageHeader(16, 9999))).toBe(true);
+      const closings = logged.filter((line) => /clos/i.test(line));
+      expect(closings.length).toBeGreaterThanOrEqual(3);
       const probe = new MongoClient(engine.uri);
       try {
         await probe.connect();

@@ -90,8 +90,7 @@ export function createRateGuards(settings: Config['feedback']): RateGuards {
     async consumeSubmission(hashes) {
       const { device, ip } = get();
       try {
-        if (hashes.deviceHash) await device.consume(hashes.deviceHash);
-        if (hashes.ipHash) await ip.consume(hashes.ipHash);
+        await Promise.all([hashes.deviceHash ? device.consume(hashes.deviceHash) : null, hashes.ipHash ? ip.consume(hashes.ipHash) : null]);
       } catch (error) {
         if (isLimitReached(error)) throw tooManyRequests(error.msBeforeNext / 1000, 'feedback.errors.rateLimited');
         throw error;

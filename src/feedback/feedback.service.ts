@@ -31,6 +31,9 @@ import { applyVoteToRollups } from './rollup.service';
 const FOLLOW_UP_TTL_MS = 2 * 3600 * 1000;
 const REPLACE_ATTEMPTS = 3;
 const MODERATION_PAGE_SIZE = 50;
+/** How long a live counter found by its token is reused for votes (a rotation or closure applies after at most this). */
+const COUNTER_CACHE_MS = 5_000;
+const COUNTER_CACHE_MAX = 10_000;
 
 export interface FeedbackServiceDeps {
   config: Config;
@@ -158,6 +161,18 @@ export function createFeedbackService(deps: FeedbackServiceDeps) {
     return found;
   }
 
+  const counterCache = new Map<string, { until: number; value: LiveCounter }>();
+
+  /** The counter a vote goes to; live counters are remembered briefly, unknown or replaced codes never. */
+  async function counterForVote(qrToken: string): Promise<LiveCounter> {
+    const cached = counterCache.get(qrToken);
+    if (cached && cached.until > Date.now()) return cached.value;
+    const value = await resolveCounter(qrToken);
+    if (counterCache.size >= COUNTER_CACHE_MAX) counterCache.clear();
+    counterCache.set(qrToken, { until: Date.now() + COUNTER_CACHE_MS, value });
+    return value;
+  }
+
   function resultOf(feedback: FeedbackDocument, created: boolean, replaced: boolean): SubmitResult {
     const id = String(feedback._id);
     const followUp = needsFollowUp(feedback) ? signFollowUp(key, id, now().getTime() + FOLLOW_UP_TTL_MS) : undefined;
@@ -189,7 +204,7 @@ export function createFeedbackService(deps: FeedbackServiceDeps) {
       if (previous.bodyHash !== bodyHash) throw conflict('feedback.errors.keyReused');
       return resultOf(previous, false, Boolean(previous.replaces));
     }
-    const { counter, office } = await resolveCounter(input.qrToken);
+    const { counter, office } = await counterForVote(input.qrToken);
     const kiosk = context.channel === 'kiosk';
     const hashes = hashSignals(key, { deviceId: kiosk ? undefined : context.deviceId, ip: context.ip });
     if (kiosk) await deps.guards?.consumeKiosk(counter.id);
@@ -220,8 +235,8 @@ export function createFeedbackService(deps: FeedbackServiceDeps) {
       if (feedback.bodyHash !== bodyHash) throw conflict('feedback.errors.keyReused');
       return resultOf(feedback, false, Boolean(feedback.replaces));
     }
-    const replaces = await replaceEarlierVote(feedback);
-    await applyVoteToRollups(feedback, 1);
+    // Independent atomic changes: the new vote's increment and the old vote's replacement (with its decrement).
+    const [replaces] = await Promise.all([replaceEarlierVote(feedback), applyVoteToRollups(feedback, 1)]);
     await markRollupApplied(feedback._id, replaces);
     return resultOf({ ...feedback, ...(replaces ? { replaces } : {}) }, true, replaces !== null);
   }

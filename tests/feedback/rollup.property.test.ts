@@ -57,7 +57,7 @@ async function run(operations: Operation[]): Promise<void> {
   let clock = new Date('2026-11-20T01:00:00Z');
   const config = loadConfig({ LOG_LEVEL: 'silent', FEEDBACK_REPLACE_WINDOW_MINUTES: '60' });
   const service: FeedbackService = createFeedbackService({ config, now: () => clock });
-  const moderator = { id: 'property-test', role: 'admin', scope: ALL_UNITS } as unknown as Parameters<FeedbackService['flagSpam']>[0];
+  const moderator: Actor = { id: 'property-test', username: 'moderator', displayName: 'Moderator', role: 'admin', scope: ALL_UNITS, via: 'session' };
   let last: { input: FeedbackInput; key: string; deviceId: string } | null = null;
 
   const stored = async () => (await FeedbackModel.find({}, { _id: 1 }).sort({ _id: 1 }).lean()).map((doc) => String(doc._id));

@@ -129,10 +129,8 @@ export class Index {
   findConflict(keys: string[], self: Rec | null): { key: string; rec: Rec } | undefined {
     if (!this.unique) return undefined;
     for (const k of keys) {
-      for (const e of this.list.forward(this.list.seekKey(k))) {
-        if (e.k !== k) break;
-        if (e.r !== self) return { key: k, rec: e.r };
-      }
+      const rec = this.list.otherWithKey(k, self);
+      if (rec) return { key: k, rec };
     }
     return undefined;
   }

@@ -155,8 +155,10 @@ export function encodeValue(value: unknown): string {
 
 /** Reverses the order of an encoded value (for descending index fields). */
 export function complement(encoded: string): string {
+  const codes = new Uint16Array(encoded.length);
+  for (let i = 0; i < encoded.length; i++) codes[i] = 0xffff - encoded.charCodeAt(i);
   let out = '';
-  for (let i = 0; i < encoded.length; i++) out += String.fromCharCode(0xffff - encoded.charCodeAt(i));
+  for (let i = 0; i < codes.length; i += 4096) out += String.fromCharCode(...codes.subarray(i, i + 4096));
   return out;
 }
 

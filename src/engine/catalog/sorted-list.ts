@@ -61,6 +61,21 @@ export class SortedList {
     return this.lowerBound((e) => e.k < k);
   }
 
+  /** Whether an entry with key k exists that belongs to a record other than `self`; returns that record. */
+  otherWithKey(k: string, self: Rec | null): Rec | undefined {
+    const pos = this.seekKey(k);
+    const chunks = this.chunks;
+    for (let c = pos.c, i = pos.i; c < chunks.length; c++, i = 0) {
+      const chunk = chunks[c];
+      for (; i < chunk.length; i++) {
+        const e = chunk[i];
+        if (e.k !== k) return undefined;
+        if (e.r !== self) return e.r;
+      }
+    }
+    return undefined;
+  }
+
   start(): Pos {
     return { c: 0, i: 0 };
   }

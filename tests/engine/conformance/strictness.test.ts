@@ -98,6 +98,46 @@ test('when an _id holds a $-prefixed field, then the server refuses the insert',
   expect(await db.collection<LooseDoc>('ids').countDocuments()).toBe(0);
 });
 
+describe('collation', () => {
+  const caseInsensitive = { locale: 'en', strength: 2 };
+
+  /** MongoDB's answer, or a server error: both are honest; the simple-collation answer is not. */
+  async function answerOrRefusal<T>(operation: Promise<T>): Promise<T | 'refused'> {
+    try {
+      return await operation;
+    } catch (error) {
+      expect(error).toBeInstanceOf(MongoServerError);
+      return 'refused';
+    }
+  }
+
+  beforeAll(async () => {
+    await db.collection<LooseDoc>('names').insertMany([{ n: 'a' }, { n: 'A' }, { n: 'b' }]);
+  });
+
+  test('when find asks for a case-insensitive collation, then it gets both spellings or an error, never one', async () => {
+    const found = await answerOrRefusal(db.collection<LooseDoc>('names').find({ n: 'a' }, { collation: caseInsensitive }).toArray());
+    if (found !== 'refused') expect(found.map((doc) => doc.n).sort()).toEqual(['A', 'a']);
+  });
+
+  test('when count and aggregate ask for a case-insensitive collation, then they count both spellings or refuse', async () => {
+    const counted = await answerOrRefusal(db.collection<LooseDoc>('names').countDocuments({ n: 'a' }, { collation: caseInsensitive }));
+    if (counted !== 'refused') expect(counted).toBe(2);
+    const grouped = await answerOrRefusal(
+      db.collection<LooseDoc>('names').aggregate([{ $match: { n: 'A' } }, { $count: 'n' }], { collation: caseInsensitive }).toArray(),
+    );
+    if (grouped !== 'refused') expect(grouped).toEqual([{ n: 2 }]);
+  });
+
+  test('when updateMany asks for a case-insensitive collation, then it updates both spellings or refuses and changes nothing', async () => {
+    const updated = await answerOrRefusal(
+      db.collection<LooseDoc>('names').updateMany({ n: 'a' }, { $set: { seen: true } }, { collation: caseInsensitive }),
+    );
+    const seen = await db.collection<LooseDoc>('names').countDocuments({ seen: true });
+    expect(seen).toBe(updated === 'refused' ? 0 : 2);
+  });
+});
+
 /** Sends raw bytes on a fresh socket and tells whether the server closed that connection within 5 s. */
 async function serverClosesAfter(port: number, bytes: Buffer): Promise<boolean> {
   return new Promise<boolean>((resolve) => {

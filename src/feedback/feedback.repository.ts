@@ -33,23 +33,26 @@ export async function insertFeedback(feedback: NewFeedback): Promise<{ inserted:
   }
 }
 
-/** The device's latest still-counted vote at this counter since `since` (the replacement window). */
-export async function findReplaceableVote(
+/** The device's other still-counted, non-kiosk votes at this counter created between `from` and `to`. */
+export async function findDeviceVotesBetween(
   counterId: Types.ObjectId,
   deviceHash: string,
-  since: Date,
+  from: Date,
+  to: Date,
   exceptId: Types.ObjectId,
-): Promise<FeedbackDocument | null> {
-  return FeedbackModel.findOne({
+): Promise<FeedbackDocument[]> {
+  return FeedbackModel.find({
     counterId,
     deviceHash,
-    createdAt: { $gte: since },
+    createdAt: { $gte: from, $lte: to },
     _id: { $ne: exceptId },
+    channel: { $ne: 'kiosk' },
     replacedBy: { $exists: false },
     spam: { $exists: false },
   })
-    .sort({ createdAt: -1 })
-    .lean<FeedbackDocument>()
+    .sort({ createdAt: 1, _id: 1 })
+    .limit(50)
+    .lean<FeedbackDocument[]>()
     .exec();
 }
 

@@ -14,7 +14,7 @@ import {
   findFeedbackById,
   findFeedbackByKey,
   findFeedbackInScope,
-  findReplaceableVote,
+  findDeviceVotesBetween,
   insertFeedback,
   listFeedbackInScope,
   markReplaced,
@@ -29,7 +29,6 @@ import { isCounted, localDayOf, type Channel } from './feedback.types';
 import { applyVoteToRollups } from './rollup.service';
 
 const FOLLOW_UP_TTL_MS = 2 * 3600 * 1000;
-const REPLACE_ATTEMPTS = 3;
 const MODERATION_PAGE_SIZE = 50;
 /** How long a live counter found by its token is reused for votes (a rotation or closure applies after at most this). */
 const COUNTER_CACHE_MS = 5_000;
@@ -145,6 +144,12 @@ export function bodyHashOf(input: FeedbackInput, channel: Channel): string {
   return createHash('sha256').update(JSON.stringify(canonical({ channel, input }))).digest('hex');
 }
 
+/** The order in which votes count as cast: time, then id (the same answer in every process). */
+function isEarlier(a: FeedbackDocument, b: FeedbackDocument): boolean {
+  const difference = a.createdAt.getTime() - b.createdAt.getTime();
+  return difference !== 0 ? difference < 0 : String(a._id) < String(b._id);
+}
+
 function needsFollowUp(feedback: FeedbackDocument): boolean {
   return feedback.quick === 'dissatisfied' && feedback.wentBadly.length === 0 && !feedback.comment && !feedback.followUpAt;
 }
@@ -179,21 +184,30 @@ export function createFeedbackService(deps: FeedbackServiceDeps) {
     return { id, created, replaced, ...(followUp ? { followUp } : {}) };
   }
 
-  /** Replaces the device's earlier vote at the counter within the window; the atomic pre-image decides the roll-up. */
-  async function replaceEarlierVote(feedback: FeedbackDocument): Promise<Types.ObjectId | null> {
-    const minutes = config.feedback.replaceWindowMinutes;
-    if (!feedback.deviceHash || minutes <= 0 || feedback.channel === 'kiosk') return null;
-    const since = new Date(feedback.createdAt.getTime() - minutes * 60_000);
-    for (let attempt = 0; attempt < REPLACE_ATTEMPTS; attempt += 1) {
-      const earlier = await findReplaceableVote(feedback.counterId, feedback.deviceHash, since, feedback._id);
-      if (!earlier || earlier.createdAt > feedback.createdAt || earlier.channel === 'kiosk') return null;
-      const before = await markReplaced(earlier._id, feedback._id);
+  /**
+   * One device, one counted vote per counter within the window: the newest (by time, then id) replaces every other
+   * counted vote of the device at the counter within the window, also when several arrive at once (each vote looks
+   * after its own insert, so of any two, at least one sees the other). The atomic pre-image decides each decrement.
+   * Returns the vote this one replaced, if any.
+   */
+  async function settleDeviceVotes(feedback: FeedbackDocument): Promise<Types.ObjectId | null> {
+    const windowMs = config.feedback.replaceWindowMinutes * 60_000;
+    if (!feedback.deviceHash || windowMs <= 0 || feedback.channel === 'kiosk') return null;
+    const at = feedback.createdAt.getTime();
+    const others = await findDeviceVotesBetween(feedback.counterId, feedback.deviceHash, new Date(at - windowMs), new Date(at + windowMs), feedback._id);
+    let replaces: Types.ObjectId | null = null;
+    for (const other of others) {
+      const [older, newer] = isEarlier(other, feedback) ? [other, feedback] : [feedback, other];
+      const before = await markReplaced(older._id, newer._id);
       if (!before) continue;
       if (isCounted(before)) await applyVoteToRollups(before, -1);
-      await markRollupApplied(before._id);
-      return before._id;
+      // This vote's own roll-up state is settled by its caller, once its increment has landed too.
+      if (older !== feedback) {
+        await markRollupApplied(older._id);
+        replaces = older._id;
+      }
     }
-    return null;
+    return replaces;
   }
 
   /** Accepts one vote under an idempotency key: stored once, counted once, replacing the device's vote in the window. */
@@ -236,7 +250,7 @@ export function createFeedbackService(deps: FeedbackServiceDeps) {
       return resultOf(feedback, false, Boolean(feedback.replaces));
     }
     // Independent atomic changes: the new vote's increment and the old vote's replacement (with its decrement).
-    const [replaces] = await Promise.all([replaceEarlierVote(feedback), applyVoteToRollups(feedback, 1)]);
+    const [replaces] = await Promise.all([settleDeviceVotes(feedback), applyVoteToRollups(feedback, 1)]);
     await markRollupApplied(feedback._id, replaces);
     return resultOf({ ...feedback, ...(replaces ? { replaces } : {}) }, true, replaces !== null);
   }

@@ -70,6 +70,21 @@ describe('replacement window on the clock', () => {
     expect(await rolledUpCount(counter.id)).toBe(1);
   });
 
+  test('when one device sends several different votes at once after an earlier one, then exactly one of them counts', async () => {
+    const { counter, token } = freshCounter();
+    const fb = service();
+    await fb.submitFeedback(input(token, { quick: 'dissatisfied', wentBadly: ['longWait'] }), newKey(), { channel: 'qr', deviceId: 'eager-device' });
+    minutes(1);
+    const quick = ['very_satisfied', 'satisfied', 'dissatisfied', 'satisfied', 'very_satisfied', 'satisfied'] as const;
+    const results = await Promise.all(quick.map((vote) => fb.submitFeedback(input(token, { quick: vote }), newKey(), { channel: 'qr', deviceId: 'eager-device' })));
+    expect(new Set(results.map((result) => result.id)).size).toBe(6);
+    const counted = await FeedbackModel.find({ counterId: counter.id, replacedBy: { $exists: false } }).lean();
+    expect(counted).toHaveLength(1);
+    expect(await FeedbackModel.countDocuments({ counterId: counter.id, rollup: 'pending' })).toBe(0);
+    expect(await rolledUpCount(counter.id)).toBe(1);
+    await rollupsMatchRawFeedback();
+  });
+
   test('when kiosk votes share one tablet, then none replaces another', async () => {
     const { counter, token } = freshCounter();
     const fb = service();

@@ -10,6 +10,11 @@ const PATTERNS: Array<[RegExp, (m: RegExpMatchArray) => MongoError]> = [
   [/^Unknown update operator: '(\$\w+)'/, (m) => new MongoError(ErrorCodes.FailedToParse, `Unknown modifier: ${m[1]}. Expected a valid update modifier or pipeline-style update specified as an array`)],
   [/^Use of undefined variable: (\S+)/, (m) => new MongoError(17276, `Use of undefined variable: ${m[1]}`)],
   [/^timezone '(.*)' is invalid/, (m) => new MongoError(40485, `unrecognized time zone identifier: "${m[1]}"`)],
+  [/^\$add expression must resolve to array of numbers/, () => new MongoError(16554, '$add only supports numeric or date types')],
+  [/^cannot convert '(.*)' to (\w+)/, (m) => new MongoError(241, `Failed to parse number '${m[1]}' in $convert with no onError value`)],
+  [/^\$concat expression must resolve to array of string/, () => new MongoError(16702, '$concat only supports strings')],
+  [/^\$divide cannot divide by zero/, () => new MongoError(ErrorCodes.BadValue, "can't $divide by zero")],
+  [/^\$(replaceRoot|replaceWith) expression must return an object/, () => new MongoError(40228, "'newRoot' expression must evaluate to an object")],
   [/^Path collision at (\S+?)\.?$/, (m) => new MongoError(31250, `Path collision at ${m[1]}`)],
 ];
 

@@ -3,6 +3,7 @@
 import { ErrorCodes, MongoError } from '../errors';
 import { isPlainObject, type Doc } from './compare';
 import { toMongoError } from './convert';
+import { compileExpression } from './fastexpr';
 import './dates';
 import { engineOptions, evalExpr, hasExpressionOperator, registerOperators, type MingoOptions } from './mingo';
 
@@ -57,6 +58,14 @@ function optionsFor(variables: Doc | undefined): MingoOptions {
     optionsCache.set(variables, o);
   }
   return o;
+}
+
+/** Compiles an expression once for repeated evaluation against documents. */
+export function compileForDocs(expr: unknown, variables?: Doc): (doc: Doc) => unknown {
+  checkExpression(expr);
+  const options = optionsFor(variables);
+  const f = compileExpression(expr);
+  return (doc) => f(doc, options);
 }
 
 /** Evaluates an aggregation expression against a document (checkOnly: validate operator names only). */

@@ -1,7 +1,7 @@
 // Compiled forms of the aggregation expressions that dominate grouping workloads (field paths, literals,
 // date formatting and truncation with constant arguments); anything else is evaluated by mingo.
 
-import { isPlainObject, type Doc } from './compare';
+import { compareValues, isPlainObject, type Doc } from './compare';
 import { formatDate, toInstant, truncateDate } from './dates';
 import { evalExpr, type MingoOptions } from './mingo';
 import { resolveZone } from './timezone';
@@ -80,6 +80,45 @@ function compileDateTrunc(spec: Doc): Compiled | undefined {
   };
 }
 
+const COMPARISONS: Record<string, (c: number) => boolean> = {
+  $eq: (c) => c === 0,
+  $ne: (c) => c !== 0,
+  $gt: (c) => c > 0,
+  $gte: (c) => c >= 0,
+  $lt: (c) => c < 0,
+  $lte: (c) => c <= 0,
+};
+
+/** Aggregation comparison: full BSON order, with a missing value below null. */
+function compareExpr(a: unknown, b: unknown): number {
+  if (a === undefined || b === undefined) {
+    if (a === undefined && b === undefined) return 0;
+    return a === undefined ? -1 : 1;
+  }
+  return compareValues(a, b);
+}
+
+function truthy(v: unknown): boolean {
+  return !(v === false || v === null || v === undefined || v === 0);
+}
+
+function compileOperator(op: string, arg: unknown): Compiled | undefined {
+  const cmp = COMPARISONS[op];
+  if (cmp && Array.isArray(arg) && arg.length === 2) {
+    const [l, r] = [compileExpression(arg[0]), compileExpression(arg[1])];
+    return (doc, options) => cmp(compareExpr(l(doc, options), r(doc, options)));
+  }
+  if ((op === '$and' || op === '$or') && Array.isArray(arg)) {
+    const parts = arg.map((a) => compileExpression(a));
+    return op === '$and'
+      ? (doc, options) => parts.every((p) => truthy(p(doc, options)))
+      : (doc, options) => parts.some((p) => truthy(p(doc, options)));
+  }
+  if (op === '$dateToString' && isPlainObject(arg)) return compileDateToString(arg);
+  if (op === '$dateTrunc' && isPlainObject(arg)) return compileDateTrunc(arg);
+  return undefined;
+}
+
 /** Compiles an expression; the result behaves exactly like mingo's evaluation with the engine's operators. */
 export function compileExpression(expr: unknown): Compiled {
   if (isSimplePath(expr)) return compilePath(expr);
@@ -90,11 +129,7 @@ export function compileExpression(expr: unknown): Compiled {
   if (expr instanceof Date || !isPlainObject(expr)) return fallback(expr);
   const keys = Object.keys(expr);
   if (keys.length === 1 && keys[0].startsWith('$')) {
-    const arg = expr[keys[0]];
-    let fast: Compiled | undefined;
-    if (keys[0] === '$dateToString' && isPlainObject(arg)) fast = compileDateToString(arg);
-    if (keys[0] === '$dateTrunc' && isPlainObject(arg)) fast = compileDateTrunc(arg);
-    return fast ?? fallback(expr);
+    return compileOperator(keys[0], expr[keys[0]]) ?? fallback(expr);
   }
   if (keys.length > 0 && !keys.some((k) => k.startsWith('$'))) {
     const fields = keys.map((k) => [k, compileExpression(expr[k])] as const);

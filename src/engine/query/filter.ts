@@ -3,7 +3,7 @@
 import { ErrorCodes, MongoError } from '../errors';
 import { bsonType, compareValues, isPlainObject, toNumber, typeRank, TypeRank, valuesEqual, type Doc } from './compare';
 import { toMongoError } from './convert';
-import { evaluateExpression, isTruthy } from './expression';
+import { compileForDocs, isTruthy } from './expression';
 import { typeName } from './format';
 
 export interface FilterOptions {
@@ -63,9 +63,10 @@ function compileTopLevel(op: string, value: unknown, options: FilterOptions): Pr
       if (op === '$or') return (doc) => subs.some((p) => p(doc));
       return (doc) => !subs.some((p) => p(doc));
     }
-    case '$expr':
-      evaluateExpression({}, value, options.variables, true);
-      return (doc) => isTruthy(evaluateExpression(doc, value, options.variables));
+    case '$expr': {
+      const f = compileForDocs(value, options.variables);
+      return (doc) => isTruthy(f(doc));
+    }
     case '$comment':
       return () => true;
     case '$alwaysTrue':

@@ -2,13 +2,13 @@
 // and an internal copy stage that keeps later stages from mutating the caller's documents.
 
 import { ErrorCodes, MongoError } from '../errors';
-import { bsonType, cloneValue, compareValues, getPath, isPlainObject, typeRank, valuesEqual, type Doc } from './compare';
+import { bsonType, cloneValue, compareValues, getPath, isPlainObject, toNumber, typeRank, TypeRank, valuesEqual, type Doc } from './compare';
 import { compileFilter } from './filter';
 import { typeName, formatValue } from './format';
-import { evaluateExpression } from './expression';
+import { checkExpression, evaluateExpression } from './expression';
 import { setPath } from './paths';
 import { compileSort } from './sort';
-import { evalExpr, Lazy, registerOperators, type Iter, type MingoOptions } from './mingo';
+import { builtinPipelineOps, evalExpr, Lazy, registerOperators, type Iter, type MingoOptions } from './mingo';
 
 /** Name of the internal stage that deep-copies documents flowing through it. */
 export const COPY_STAGE = '$__engineCopy';
@@ -216,4 +216,73 @@ function $lookup(coll: Iter, expr: unknown, options: MingoOptions): Iter {
   });
 }
 
-registerOperators('pipeline', { $match, $sort, $bucket, $lookup, [COPY_STAGE]: $copy });
+function isNonNegativeInteger(v: unknown): boolean {
+  return typeRank(v) === TypeRank.Number && Number.isInteger(toNumber(v)) && toNumber(v) >= 0;
+}
+
+/** Wraps a mingo stage with MongoDB's argument checks. */
+function checked(name: string, check: (expr: unknown) => void): (coll: Iter, expr: unknown, options: MingoOptions) => Iter {
+  const inner = builtinPipelineOps[name];
+  return (coll, expr, options) => {
+    check(expr);
+    return inner(coll, typeRank(expr) === TypeRank.Number ? toNumber(expr) : expr, options);
+  };
+}
+
+const $limit = checked('$limit', (v) => {
+  if (typeRank(v) !== TypeRank.Number || !Number.isInteger(toNumber(v))) {
+    throw new MongoError(15957, 'the limit must be specified as a number');
+  }
+  if (toNumber(v) <= 0) throw new MongoError(15958, 'the limit must be positive');
+});
+
+const $skip = checked('$skip', (v) => {
+  if (!isNonNegativeInteger(v)) {
+    throw new MongoError(15956, `Argument to $skip must be a non-negative number, found: ${formatValue(v)}`);
+  }
+});
+
+const $count = checked('$count', (v) => {
+  if (typeof v !== 'string' || v === '') throw new MongoError(40156, 'the count field must be a non-empty string');
+  if (v.startsWith('$')) throw new MongoError(40158, "the count field cannot be a $-prefixed path");
+  if (v.includes('.')) throw new MongoError(40160, "the count field cannot contain '.'");
+});
+
+const $unwind = checked('$unwind', (v) => {
+  const path = isPlainObject(v) ? v.path : v;
+  if (!isPlainObject(v) && typeof v !== 'string') {
+    throw new MongoError(15981, `expected either a string or an object as specification for $unwind stage, got ${typeName(v)}`);
+  }
+  if (typeof path !== 'string' || !path.startsWith('$') || path.length < 2) {
+    throw new MongoError(28818, 'path option to $unwind stage should be prefixed with a \'$\': ' + formatValue(path));
+  }
+  if (isPlainObject(v)) {
+    for (const k of Object.keys(v)) {
+      if (!['path', 'includeArrayIndex', 'preserveNullAndEmptyArrays'].includes(k)) {
+        throw new MongoError(28811, `unrecognized option to $unwind stage: ${k}`);
+      }
+    }
+  }
+});
+
+const $project = checked('$project', (v) => {
+  if (!isPlainObject(v)) throw new MongoError(15969, '$project specification must be an object');
+  if (Object.keys(v).length === 0) {
+    throw new MongoError(51272, 'Invalid $project :: caused by :: projection specification must have at least one field');
+  }
+  checkExpression(v);
+});
+
+function checkFieldsStage(name: string) {
+  return checked(name, (v) => {
+    if (!isPlainObject(v)) throw new MongoError(40272, `${name} specification stage must be an object, got ${typeName(v)}`);
+    checkExpression(v);
+  });
+}
+
+registerOperators('pipeline', {
+  $match, $sort, $bucket, $lookup, $limit, $skip, $count, $unwind, $project,
+  $addFields: checkFieldsStage('$addFields'),
+  $set: checkFieldsStage('$set'),
+  [COPY_STAGE]: $copy,
+});

@@ -146,6 +146,50 @@ export const fromPartsCases = [
   { parts: { year: 2024, month: 6, day: 16, hour: 0, timezone: '+07:00' }, expected: '2024-06-15T17:00:00.000Z' },
 ];
 
+/** $dateAdd and $dateDiff in a zone: calendar units follow local days, so DST and local midnight matter. */
+export const arithmeticCases: Array<{ name: string; expr: Record<string, unknown>; expected: string | number }> = [
+  {
+    name: 'add 1 day across the spring-forward in New York keeps 12:00 local',
+    expr: { $dateAdd: { startDate: new Date('2024-03-09T17:00:00Z'), unit: 'day', amount: 1, timezone: ny } },
+    expected: '2024-03-10T16:00:00.000Z',
+  },
+  {
+    name: 'add 1 day in UTC is 24 hours',
+    expr: { $dateAdd: { startDate: new Date('2024-03-09T17:00:00Z'), unit: 'day', amount: 1, timezone: 'UTC' } },
+    expected: '2024-03-10T17:00:00.000Z',
+  },
+  {
+    name: 'add 24 hours in New York is 24 hours',
+    expr: { $dateAdd: { startDate: new Date('2024-03-09T17:00:00Z'), unit: 'hour', amount: 24, timezone: ny } },
+    expected: '2024-03-10T17:00:00.000Z',
+  },
+  {
+    name: 'add 1 month in Vietnam from 31 January clamps to 29 February',
+    expr: { $dateAdd: { startDate: new Date('2024-01-30T18:00:00Z'), unit: 'month', amount: 1, timezone: hcm } },
+    expected: '2024-02-28T18:00:00.000Z',
+  },
+  {
+    name: 'days between 23:59:59.5 and 00:00 in Vietnam is 1',
+    expr: { $dateDiff: { startDate: new Date('2024-06-15T16:59:59.500Z'), endDate: new Date('2024-06-15T17:00:00Z'), unit: 'day', timezone: hcm } },
+    expected: 1,
+  },
+  {
+    name: 'days between the same instants in UTC is 0',
+    expr: { $dateDiff: { startDate: new Date('2024-06-15T16:59:59.500Z'), endDate: new Date('2024-06-15T17:00:00Z'), unit: 'day', timezone: 'UTC' } },
+    expected: 0,
+  },
+  {
+    name: 'years between 31 Dec 19:00 and 1 Jan 01:30 in Vietnam is 1',
+    expr: { $dateDiff: { startDate: new Date('2024-12-31T12:00:00Z'), endDate: new Date('2024-12-31T18:30:00Z'), unit: 'year', timezone: hcm } },
+    expected: 1,
+  },
+  {
+    name: 'years between the same instants in UTC is 0',
+    expr: { $dateDiff: { startDate: new Date('2024-12-31T12:00:00Z'), endDate: new Date('2024-12-31T18:30:00Z'), unit: 'year' } },
+    expected: 0,
+  },
+];
+
 export function caseKey(dateCase: { doc: string; timezone: string | null }): string {
   return `${dateCase.doc}@${dateCase.timezone ?? '(none)'}`;
 }
@@ -186,6 +230,7 @@ export interface DateResults {
   parts: Record<string, Document | null>;
   groups: Record<string, Document[]>;
   fromParts: string[];
+  arithmetic: Record<string, string | number>;
 }
 
 /** Inserts the fixed instants into `collectionName` and evaluates every case on the server. */
@@ -213,7 +258,13 @@ export async function runDateCases(db: Db, collectionName: string): Promise<Date
     const [doc] = await coll.aggregate([{ $limit: 1 }, { $project: { _id: 0, at: { $dateFromParts: spec } } }]).toArray();
     fromParts.push(doc?.at instanceof Date ? doc.at.toISOString() : String(doc?.at));
   }
-  return { parts, groups, fromParts };
+  const arithmetic: Record<string, string | number> = {};
+  for (const { name, expr } of arithmeticCases) {
+    const [doc] = await coll.aggregate([{ $limit: 1 }, { $project: { _id: 0, v: expr } }]).toArray();
+    const value: unknown = doc?.v;
+    arithmetic[name] = value instanceof Date ? value.toISOString() : typeof value === 'number' ? value : String(value);
+  }
+  return { parts, groups, fromParts, arithmetic };
 }
 
 /** What runDateCases must return on any correct server under any host TZ. */
@@ -222,5 +273,6 @@ export function expectedDateResults(): DateResults {
     parts: Object.fromEntries(dateCases.map((dateCase) => [caseKey(dateCase), dateCase.expected])),
     groups: localDayGroups,
     fromParts: fromPartsCases.map((entry) => entry.expected),
+    arithmetic: Object.fromEntries(arithmeticCases.map((entry) => [entry.name, entry.expected])),
   };
 }

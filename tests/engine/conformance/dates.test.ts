@@ -36,6 +36,10 @@ test('when $dateFromParts gets local wall-clock parts and a zone, then it return
   expect(inProcess.fromParts).toEqual(expectedDateResults().fromParts);
 });
 
+test('when $dateAdd and $dateDiff use calendar units in a zone, then they follow local days', () => {
+  expect(inProcess.arithmetic).toEqual(expectedDateResults().arithmetic);
+});
+
 test('when an unknown zone name is given, then the server refuses it with an error', async () => {
   await expect(
     db.collection('instants').aggregate([{ $project: { d: { $hour: { date: '$at', timezone: 'Mars/Olympus' } } } }]).toArray(),

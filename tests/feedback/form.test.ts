@@ -165,6 +165,15 @@ describe('voting through the form', () => {
     expect(await rolledUpCount(counter.id)).toBe(1);
   });
 
+  test('when the same form is posted several times at once, then one feedback is stored and counted once', async () => {
+    const { counter, token } = freshCounter();
+    const { agent, key } = await openForm(token);
+    const answers = await Promise.all(Array.from({ length: 5 }, () => agent.post(`/f/${token}`).type('form').send({ quick: 'very_satisfied', key })));
+    expect(answers.map((res) => res.status)).toEqual(Array(5).fill(303));
+    expect(await feedbackCount({ counterId: counter.id })).toBe(1);
+    expect(await rolledUpCount(counter.id)).toBe(1);
+  });
+
   test('when the kiosk form is used, then the vote is stored with channel kiosk and its thank-you page returns to a fresh form', async () => {
     const { counter, token } = freshCounter();
     const { agent, key, page } = await openForm(token, 'k');

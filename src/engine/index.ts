@@ -80,6 +80,10 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   }
   if (replayed > 0) logger.info({ records: replayed }, 'recovered data directory');
 
+  // Concurrency model: commands run one at a time on this thread. A write changes the catalog and calls append()
+  // in the same synchronous step, then awaits the fsync before replying. Another connection may therefore read a
+  // write a few milliseconds before it is acknowledged (as MongoDB does with w:1 and the default read concern), but
+  // every acknowledged write is on disk, and appends reach the journal in the order the catalog changed.
   const commit = (records: JournalRecord[]): Promise<void> =>
     records.length === 0 ? Promise.resolve() : storage.append(records as unknown as StoredRecord[]);
 

@@ -9,7 +9,8 @@ const MAX_BATCH_BYTES = 16 * 1024 * 1024 - 64 * 1024;
 const DEFAULT_FIRST_BATCH = 101;
 
 export function serializeDoc(doc: Document): Buffer {
-  return Buffer.from(BSON.serialize(doc, { checkKeys: false, ignoreUndefined: false }));
+  const bytes = BSON.serialize(doc, { checkKeys: false, ignoreUndefined: false });
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function takeBatch(

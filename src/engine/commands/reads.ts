@@ -86,16 +86,17 @@ function findShape(cmd: Document): QueryShape & { projection?: Document; batchSi
   return { filter, sort, reverseNatural, projection, skip, limit, singleBatch, hint: cmd.hint, variables, batchSize };
 }
 
-function projector(projection: Document | undefined): ((doc: Document) => Document) | undefined {
+function projector(projection: Document | undefined, query: Document, variables?: Document): ((doc: Document) => Document) | undefined {
   if (!projection || Object.keys(projection).length === 0) return undefined;
-  applyProjection({}, projection);
-  return (doc) => applyProjection(doc, projection);
+  const options = { query, variables };
+  if (!Object.keys(projection).some((k) => k.endsWith('.$'))) applyProjection({}, projection, options);
+  return (doc) => applyProjection(doc, projection, options);
 }
 
 const find: CommandHandler = (cmd, ctx) => {
   const name = collectionName(cmd, ctx);
   const shape = findShape(cmd);
-  const transform = projector(shape.projection);
+  const transform = projector(shape.projection, shape.filter, shape.variables);
   const ns = `${ctx.db}.${name}`;
   const coll = ctx.catalog.getCollection(ctx.db, name);
   if (!coll) {

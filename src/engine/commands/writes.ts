@@ -326,8 +326,9 @@ const findAndModify: CommandHandler = async (cmd, ctx) => {
   if (remove && upsert) throw new MongoError(ErrorCodes.FailedToParse, 'Cannot specify both upsert=true and remove=true');
   const sort = cmd.sort !== undefined && isPlainObject(cmd.sort) && Object.keys(cmd.sort).length > 0 ? cmd.sort : undefined;
   const fields = isPlainObject(cmd.fields) && Object.keys(cmd.fields).length > 0 ? cmd.fields : undefined;
-  const project = (doc: Document | null | undefined): Document | null => (doc ? (fields ? applyProjection(doc, fields) : doc) : null);
   const variables = letVariables(cmd);
+  const project = (doc: Document | null | undefined): Document | null =>
+    doc ? (fields ? applyProjection(doc, fields, { query, variables }) : doc) : null;
   const records: JournalRecord[] = [];
 
   if (remove) {

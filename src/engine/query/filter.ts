@@ -5,6 +5,7 @@ import { bsonType, compareValues, isPlainObject, toNumber, typeRank, TypeRank, v
 import { toMongoError } from './convert';
 import { compileForDocs, isTruthy } from './expression';
 import { typeName } from './format';
+import { compileJsonSchema } from './jsonschema';
 
 export interface FilterOptions {
   variables?: Doc;
@@ -77,8 +78,10 @@ function compileTopLevel(op: string, value: unknown, options: FilterOptions): Pr
       throw new MongoError(ErrorCodes.IndexNotFound, '$text is not supported by this engine (text index required for $text query)');
     case '$where':
       throw new MongoError(ErrorCodes.BadValue, '$where is not supported by this engine');
-    case '$jsonSchema':
-      throw new MongoError(ErrorCodes.BadValue, '$jsonSchema is not supported by this engine');
+    case '$jsonSchema': {
+      const check = compileJsonSchema(value);
+      return (doc) => check(doc);
+    }
     default:
       throw new MongoError(ErrorCodes.BadValue, `unknown top level operator: ${op}`);
   }

@@ -514,3 +514,11 @@ describe('document validation', () => {
     expect((await col('ttlmod').indexes()).find((i) => i.name === 'at_1')?.expireAfterSeconds).toBe(120);
   });
 });
+
+describe('projections', () => {
+  test('when find projects with the positional operator, then the first matching element is returned', async () => {
+    await col('pos').insertOne({ _id: 1, items: [{ k: 1 }, { k: 2 }, { k: 3 }] });
+    const doc = await col('pos').findOne({ 'items.k': { $gte: 2 } }, { projection: { 'items.$': 1 } });
+    expect(doc).toEqual({ _id: 1, items: [{ k: 2 }] });
+  });
+});

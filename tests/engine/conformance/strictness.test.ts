@@ -138,6 +138,23 @@ describe('collation', () => {
   });
 });
 
+test('when a capped collection with max 2 gets 3 inserts, then only the newest 2 remain, or creating it is refused', async () => {
+  let created = true;
+  try {
+    await db.createCollection('capped', { capped: true, size: 4096, max: 2 });
+  } catch (error) {
+    expect(error).toBeInstanceOf(MongoServerError);
+    created = false;
+  }
+  if (!created) {
+    expect(await db.listCollections({ name: 'capped' }).toArray()).toEqual([]);
+    return;
+  }
+  const capped = db.collection<LooseDoc>('capped');
+  for (const a of [1, 2, 3]) await capped.insertOne({ a });
+  expect((await capped.find().toArray()).map((doc) => doc.a)).toEqual([2, 3]);
+});
+
 /** Sends raw bytes on a fresh socket and tells whether the server closed that connection within 5 s. */
 async function serverClosesAfter(port: number, bytes: Buffer): Promise<boolean> {
   return new Promise<boolean>((resolve) => {

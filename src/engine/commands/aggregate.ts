@@ -66,6 +66,23 @@ function targetOf(spec: unknown, ctx: CommandContext, stage: string): { db: stri
   throw new MongoError(ErrorCodes.TypeMismatch, `${stage} only supports a string or object argument, not ${typeof spec}`);
 }
 
+/**
+ * countDocuments() arrives as [$match, $group: { _id: <constant>, n: { $sum: 1 } }]: answered from the match count
+ * without running the group over every document.
+ */
+function countShortcut(prepared: PreparedSource): Document[] | undefined {
+  if (prepared.rest.length !== 1) return undefined;
+  const group = prepared.rest[0].$group;
+  if (!isPlainObject(group)) return undefined;
+  const keys = Object.keys(group);
+  if (keys.length !== 2 || keys[0] !== '_id') return undefined;
+  const id = group._id;
+  if (!(id === null || typeof id === 'number' || (typeof id === 'string' && !id.startsWith('$')))) return undefined;
+  const acc = group[keys[1]];
+  if (!isPlainObject(acc) || Object.keys(acc).length !== 1 || acc.$sum !== 1) return undefined;
+  return prepared.docs.length === 0 ? [] : [{ _id: id, [keys[1]]: prepared.docs.length }];
+}
+
 /** The documents a `$documents` stage evaluates to. */
 function evaluateDocuments(expr: unknown, variables?: Document): Document[] {
   const [out] = runPipeline([{}], [{ $set: { docs: expr } }], { collection: () => [], variables });
@@ -242,8 +259,9 @@ const aggregate: CommandHandler = async (cmd, ctx) => {
     const base = prepared.explain ?? explainPlan(ns, {}, { stage: 'COLLSCAN', keysExamined: 0, docsExamined: coll?.size ?? 0, nReturned: coll?.size ?? 0, sortedByIndex: false }, {});
     return { ...base, stages: [{ $cursor: { queryPlanner: base.queryPlanner, executionStats: base.executionStats } }, ...prepared.rest], ok: 1 };
   }
+  const counted = countShortcut(prepared);
   const lookupCache = new Map<string, Document[]>();
-  const results = runPipeline(prepared.docs, prepared.rest, {
+  const results = counted ?? runPipeline(prepared.docs, prepared.rest, {
     collection: (name: string) => {
       let docs = lookupCache.get(name);
       if (!docs) {

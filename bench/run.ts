@@ -18,6 +18,8 @@ import { findCounters, seedDemoUnits } from '../src/units';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 2);
+/** BENCH_MEMORY=1 runs the engine without its journal, to tell disk waits from CPU when profiling. */
+const MEMORY = process.env.BENCH_MEMORY === '1';
 /** Only targets whose name contains this (e.g. `api`), for profiling one path. */
 const ONLY = process.env.BENCH_ONLY;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
@@ -99,6 +101,13 @@ function printTable(rows: Row[], bare: Row | null): void {
   process.stdout.write(`${format(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${lines.map(format).join('\n')}\n`);
 }
 
+/** Waits (up to 15 s) until requests that the load generator abandoned at the end of a run have finished storing. */
+async function settled(): Promise<void> {
+  for (let i = 0; i < 30 && (await FeedbackModel.countDocuments({ rollup: 'pending' })) > 0; i += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'thuocdo-bench-'));
   const config = loadConfig({
@@ -108,7 +117,7 @@ async function main(): Promise<void> {
     FEEDBACK_LIMIT_PER_IP_PER_HOUR: '100000',
   });
   const logger = createLogger('silent');
-  const database = await connectDatabase({ uri: null, dataDir, logger });
+  const database = await connectDatabase({ uri: null, dataDir: MEMORY ? null : dataDir, logger });
   try {
     await seedDemoUnits();
     const [counter] = await findCounters(ALL_UNITS, { activeOnly: true });
@@ -135,7 +144,7 @@ async function main(): Promise<void> {
       [`POST /f/:qrToken (form)`, `${target.url}/f/${counter.qrToken}`, formBody],
     ];
     process.stdout.write(
-      `Thước Đo feedback benchmark: ${CONNECTIONS} connections, ${DURATION_S} s per target after ${WARMUP_S} s warm-up; embedded engine, durable, ${dataDir}\n\n`,
+      `Thước Đo feedback benchmark: ${CONNECTIONS} connections, ${DURATION_S} s per target after ${WARMUP_S} s warm-up; embedded engine, ${MEMORY ? 'in memory' : `durable, ${dataDir}`}\n\n`,
     );
     const rows: Row[] = [];
     let acknowledged = 0;
@@ -149,6 +158,7 @@ async function main(): Promise<void> {
     printTable(rows, rows.find((row) => row.name === BARE) ?? null);
     await close(target.server);
     await close(bare.server);
+    await settled();
     const stored = await FeedbackModel.countDocuments({});
     const counted = (await RollupModel.find({}, { count: 1 }).lean()).reduce((sum, rollup) => sum + rollup.count, 0);
     const pending = await FeedbackModel.countDocuments({ rollup: 'pending' });

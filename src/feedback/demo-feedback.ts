@@ -34,7 +34,8 @@ export interface DemoFeedbackResult {
   ms: number;
 }
 
-const DEMO_KEY_PREFIX = 'demo-';
+/** '/' is outside the API's idempotency-key alphabet, so no client key can look like a demo one. */
+const DEMO_KEY_PREFIX = 'demo/';
 const BATCH = 2000;
 /** Mean votes per counter on an ordinary weekday (a commune centre serves a few dozen dossiers per counter a day). */
 const DEFAULT_WEEKDAY_MEAN = 9;

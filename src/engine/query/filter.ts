@@ -5,6 +5,7 @@ import { bsonType, compareValues, isPlainObject, toNumber, typeRank, TypeRank, v
 import { toMongoError } from './convert';
 import { compileForDocs, isTruthy } from './expression';
 import { typeName } from './format';
+import { groupKey } from './hashkey';
 import { compileJsonSchema } from './jsonschema';
 
 export interface FilterOptions {
@@ -221,8 +222,19 @@ function inLeaf(values: unknown): Leaf {
   for (const v of values) {
     if (isOperatorObject(v)) throw new MongoError(ErrorCodes.BadValue, 'cannot nest $ under $in');
   }
-  const leaves = values.map((v) => eqLeaf(v));
-  return (v) => leaves.some((l) => l(v));
+  const hashable = values.filter((v) => v !== null && !isRegexValue(v) && (typeof v !== 'object' || v instanceof Date || bsonType(v) === 'ObjectId'));
+  const others = values.filter((v) => !hashable.includes(v)).map((v) => eqLeaf(v));
+  const keys = new Set(hashable.map((v) => groupKey(v)));
+  const scalarHit = (x: unknown): boolean =>
+    x !== null && x !== undefined && (typeof x !== 'object' || x instanceof Date || bsonType(x) === 'ObjectId' || typeRank(x) === TypeRank.Number) && keys.has(groupKey(x));
+  return (v) => {
+    if (keys.size > 0) {
+      if (scalarHit(v)) return true;
+      if (Array.isArray(v) && v.some(scalarHit)) return true;
+    }
+    for (const l of others) if (l(v)) return true;
+    return false;
+  };
 }
 
 function comparisonLeaf(op: string, target: unknown): Leaf {

@@ -2,8 +2,9 @@
 // are computed by mingo over each group's documents.
 
 import { MongoError } from '../errors';
-import { bsonType, compareValues, isPlainObject, toNumber, typeRank, TypeRank, valuesEqual, type Doc } from './compare';
+import { compareValues, isPlainObject, toNumber, typeRank, TypeRank, valuesEqual, type Doc } from './compare';
 import { checkExpression } from './expression';
+import { groupKey } from './hashkey';
 import { compileExpression, type Compiled } from './fastexpr';
 import { evalExpr, Lazy, registerOperators, type Iter, type MingoOptions } from './mingo';
 
@@ -15,33 +16,6 @@ interface Accumulator {
 type AccFactory = () => Accumulator;
 
 const NATIVE = new Set(['$sum', '$avg', '$min', '$max', '$first', '$last', '$push', '$addToSet', '$count']);
-
-/** A string identifying a group key by MongoDB equality (1, 1.0 and Long(1) alike; missing = null). */
-export function groupKey(v: unknown): string {
-  if (v === null || v === undefined) return 'z';
-  switch (typeof v) {
-    case 'number':
-      return `n${v}`;
-    case 'string':
-      return `s${v}`;
-    case 'boolean':
-      return v ? 'bt' : 'bf';
-    default:
-      break;
-  }
-  if (v instanceof Date) return `d${v.getTime()}`;
-  if (Array.isArray(v)) return `a[${v.map(groupKey).join(',')}]`;
-  if (isPlainObject(v)) {
-    return `o{${Object.keys(v).filter((k) => v[k] !== undefined).map((k) => `${JSON.stringify(k)}:${groupKey(v[k])}`).join(',')}}`;
-  }
-  const t = bsonType(v);
-  if (t === 'ObjectId') {
-    const o = v as { i0?: number; i1?: number; i2?: number; i3?: number; toHexString(): string };
-    return typeof o.i0 === 'number' ? `o${o.i0},${o.i1},${o.i2},${o.i3}` : `o${o.toHexString()}`;
-  }
-  if (typeRank(v) === TypeRank.Number) return `n${toNumber(v)}`;
-  return `x${t ?? ''}:${String(v)}`;
-}
 
 function isNumber(v: unknown): boolean {
   return typeof v === 'number' || (v !== null && typeof v === 'object' && typeRank(v) === TypeRank.Number);

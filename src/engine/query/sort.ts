@@ -49,7 +49,7 @@ export function compileSort(sort: Doc): (a: Doc, b: Doc) => number {
 }
 
 /** An empty array's key (undefined) sorts before null, as in MongoDB. */
-function compareSortKeys(a: unknown, b: unknown): number {
+export function compareSortKeys(a: unknown, b: unknown): number {
   if (a === undefined || b === undefined) {
     if (a === undefined && b === undefined) return 0;
     return a === undefined ? -1 : 1;

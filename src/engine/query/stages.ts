@@ -7,7 +7,7 @@ import { compileFilter } from './filter';
 import { typeName, formatValue } from './format';
 import { checkExpression, evaluateExpression } from './expression';
 import { setPath } from './paths';
-import { compileSort } from './sort';
+import { compareSortKeys, parseSort, sortKey } from './sort';
 import { builtinPipelineOps, evalExpr, Lazy, registerOperators, type Iter, type MingoOptions } from './mingo';
 
 /** Name of the internal stage that deep-copies documents flowing through it. */
@@ -36,8 +36,18 @@ function $match(coll: Iter, expr: unknown, options: MingoOptions): Iter {
 function $sort(coll: Iter, expr: unknown): Iter {
   if (!isPlainObject(expr)) throw new MongoError(15973, 'the $sort key specification must be an object');
   if (Object.keys(expr).length === 0) throw new MongoError(15976, '$sort stage must have at least one sort key');
-  const cmp = compileSort(expr);
-  return coll.transform((docs: Doc[]) => Lazy(docs.slice().sort(cmp)));
+  const keys = parseSort(expr);
+  return coll.transform((docs: Doc[]) => {
+    const rows = docs.map((doc, i) => ({ doc, i, k: keys.map(([path, dir]) => sortKey(doc, path, dir)) }));
+    rows.sort((a, b) => {
+      for (let j = 0; j < keys.length; j++) {
+        const c = compareSortKeys(a.k[j], b.k[j]);
+        if (c !== 0) return keys[j][1] === 1 ? c : -c;
+      }
+      return a.i - b.i;
+    });
+    return Lazy(rows.map((r) => r.doc));
+  });
 }
 
 function $copy(coll: Iter): Iter {

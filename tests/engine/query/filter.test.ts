@@ -67,6 +67,18 @@ describe('comparison operators', () => {
     expect(match({ d: { $gte: new Date(10) } }, { d: new Date(11) })).toBe(true);
   });
 
+  it('when $in lists ObjectIds, Dates and numbers of other types, then equal values match', () => {
+    const id = new ObjectId();
+    const f = compileFilter({ a: { $in: [new ObjectId(id.toHexString()), new Date(7), 5, 'x', null] } });
+    expect(f({ a: id })).toBe(true);
+    expect(f({ a: new Date(7) })).toBe(true);
+    expect(f({ a: Long.fromNumber(5) })).toBe(true);
+    expect(f({ a: [9, 'x'] })).toBe(true);
+    expect(f({})).toBe(true);
+    expect(f({ a: '5' })).toBe(false);
+    expect(f({ a: new ObjectId() })).toBe(false);
+  });
+
   it('when $in/$nin are used, then membership (with regexes) decides', () => {
     expect(match({ a: { $in: [1, /^x/] } }, { a: 'xy' })).toBe(true);
     expect(match({ a: { $nin: [1, 2] } }, { a: 3 })).toBe(true);

@@ -11,6 +11,7 @@ import type { CommandContext, CommandHandler } from './context';
 import { batchSizeOf, firstBatchReply } from './cursor-reply';
 import { explainPlan } from './reads';
 import { evaluateLet } from './let';
+import { checkCollation } from './unsupported';
 import { withId, updateKind } from './writes';
 
 interface PreparedSource {
@@ -236,6 +237,7 @@ const aggregate: CommandHandler = async (cmd, ctx) => {
     ns = `${ctx.db}.${name}`;
     coll = ctx.catalog.getCollection(ctx.db, name);
   }
+  checkCollation(cmd.collation);
   const explain = cmd.explain === true;
   if (!explain && !isPlainObject(cmd.cursor)) {
     throw new MongoError(ErrorCodes.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");

@@ -9,6 +9,7 @@ import { encodeValue } from '../catalog/keys';
 import { compileFilter, isPlainObject } from '../catalog/semantics';
 import type { CommandContext, CommandHandler } from './context';
 import { batchSizeOf, firstBatchReply } from './cursor-reply';
+import { checkCollation } from './unsupported';
 
 const uuids = new WeakMap<Collection, UUID>();
 function uuidOf(coll: Collection): UUID {
@@ -56,6 +57,9 @@ const create: CommandHandler = async (cmd, ctx) => {
     if (!isPlainObject(options.validator)) throw new MongoError(ErrorCodes.TypeMismatch, "BSON field 'create.validator' is the wrong type, expected type 'object'");
     compileFilter(options.validator);
   }
+  checkCollation(options.collation);
+  if (options.capped === true) throw new MongoError(ErrorCodes.NotImplemented, 'capped collections are not supported by the embedded engine');
+  if (options.timeseries !== undefined) throw new MongoError(ErrorCodes.NotImplemented, 'time series collections are not supported by the embedded engine');
   if (options.viewOn !== undefined) throw new MongoError(ErrorCodes.NotImplemented, 'views are not supported by the embedded engine');
   const coll = ctx.catalog.createCollection(ctx.db, name, options);
   await ctx.commit([{ t: 'create', ns: coll.ns, options }]);
@@ -115,6 +119,8 @@ export function normalizeIndexSpec(raw: unknown): IndexSpec {
       if (dir === 0 || Number.isNaN(dir)) throw new MongoError(ErrorCodes.CannotCreateIndex, "Values in the index key pattern can't be 0.");
     } else if (!(typeof dir === 'string' && KEY_KINDS.has(dir))) {
       throw new MongoError(ErrorCodes.CannotCreateIndex, `Unknown index plugin '${String(dir)}'`);
+    } else if (dir !== 'hashed') {
+      throw new MongoError(ErrorCodes.CannotCreateIndex, `'${dir}' indexes are not supported by the embedded engine`);
     }
     if (path === '' || path.startsWith('$') || path.split('.').some((s) => s === '')) {
       throw new MongoError(ErrorCodes.CannotCreateIndex, `Index key contains an illegal field name: '${path}'`);
@@ -135,6 +141,7 @@ export function normalizeIndexSpec(raw: unknown): IndexSpec {
       }
       if (fields.length > 1) throw new MongoError(ErrorCodes.CannotCreateIndex, 'TTL indexes are single-field indexes, compound indexes do not support TTL.');
     }
+    if (k === 'collation') checkCollation(v);
     if (k === 'partialFilterExpression') {
       if (!isPlainObject(v)) throw new MongoError(ErrorCodes.TypeMismatch, "'partialFilterExpression' for an index must be a document");
       compileFilter(v);

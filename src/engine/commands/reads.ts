@@ -9,6 +9,7 @@ import type { CommandContext, CommandHandler } from './context';
 import { batchSizeOf, firstBatchReply, nextBatchReply } from './cursor-reply';
 import { collectionName } from './ddl';
 import { evaluateLet } from './let';
+import { checkCollation } from './unsupported';
 
 function objectField(cmd: Document, field: string): Document | undefined {
   const v = cmd[field];
@@ -65,6 +66,10 @@ function sortOf(cmd: Document, field: string): { sort?: Document; reverseNatural
 
 function findShape(cmd: Document): QueryShape & { projection?: Document; batchSize?: number; singleBatch: boolean } {
   const filter = objectField(cmd, 'filter') ?? {};
+  checkCollation(cmd.collation);
+  if (cmd.showRecordId === true) throw new MongoError(ErrorCodes.NotImplemented, 'showRecordId is not supported by the embedded engine');
+  if (cmd.tailable === true) throw new MongoError(ErrorCodes.NotImplemented, 'tailable cursors are not supported by the embedded engine');
+  if (cmd.min !== undefined || cmd.max !== undefined) throw new MongoError(ErrorCodes.NotImplemented, 'min/max are not supported by the embedded engine');
   const { sort, reverseNatural } = sortOf(cmd, 'sort');
   const projection = objectField(cmd, 'projection');
   const skip = nonNegative(cmd, 'skip');
@@ -103,7 +108,13 @@ const find: CommandHandler = (cmd, ctx) => {
     compileFilter(shape.filter, { variables: shape.variables });
     return firstBatchReply(ctx, ns, []);
   }
-  const { docs } = runQuery(coll, shape);
+  const { docs, result } = runQuery(coll, shape);
+  if (cmd.returnKey === true) {
+    const keyPattern: Document = result.stats.stage === 'IDHACK' ? { _id: 1 } : result.stats.keyPattern ?? {};
+    const fields = Object.keys(keyPattern);
+    const keyOf = (doc: Document): Document => Object.fromEntries(fields.map((f) => [f, getPath(doc, f) ?? null]));
+    return firstBatchReply(ctx, ns, docs, { batchSize: shape.batchSize, singleBatch: shape.singleBatch, transform: keyOf });
+  }
   return firstBatchReply(ctx, ns, docs, { batchSize: shape.batchSize, singleBatch: shape.singleBatch, transform });
 };
 
@@ -141,6 +152,7 @@ const killCursors: CommandHandler = (cmd, ctx) => {
 const count: CommandHandler = (cmd, ctx) => {
   const name = collectionName(cmd, ctx);
   const filter = objectField(cmd, 'query') ?? {};
+  checkCollation(cmd.collation);
   const skip = nonNegative(cmd, 'skip');
   const limit = Math.abs(Number(cmd.limit ?? 0)) || 0;
   const coll = ctx.catalog.getCollection(ctx.db, name);
@@ -162,6 +174,7 @@ const distinct: CommandHandler = (cmd, ctx) => {
   if (typeof key !== 'string') throw new MongoError(ErrorCodes.TypeMismatch, "BSON field 'distinct.key' is the wrong type, expected type 'string'");
   if (key === '') throw new MongoError(ErrorCodes.BadValue, 'FieldPath cannot be constructed with empty string');
   const filter = objectField(cmd, 'query') ?? {};
+  checkCollation(cmd.collation);
   const coll = ctx.catalog.getCollection(ctx.db, name);
   if (!coll) {
     compileFilter(filter);

@@ -8,6 +8,7 @@ import { applyProjection, applyUpdate, compileFilter, compileSort, isPlainObject
 import type { CommandContext, CommandHandler } from './context';
 import { collectionName, ensureCollection } from './ddl';
 import { evaluateLet } from './let';
+import { checkCollation } from './unsupported';
 
 /** Validates an _id value as MongoDB does for storage. */
 function checkId(id: unknown): void {
@@ -223,7 +224,11 @@ export function runUpdate(coll: Collection, st: UpdateStatement, records: Journa
 const update: CommandHandler = async (cmd, ctx) => {
   const name = collectionName(cmd, ctx);
   const updates = statements(cmd, 'updates');
-  for (const st of updates) if (isPlainObject(st)) checkStatementFields(st, UPDATE_FIELDS, 'update.updates');
+  for (const st of updates) {
+    if (!isPlainObject(st)) continue;
+    checkStatementFields(st, UPDATE_FIELDS, 'update.updates');
+    checkCollation(st.collation);
+  }
   const ordered = isOrdered(cmd);
   const variables = letVariables(cmd);
   const records: JournalRecord[] = [];
@@ -278,7 +283,11 @@ const update: CommandHandler = async (cmd, ctx) => {
 const del: CommandHandler = async (cmd, ctx) => {
   const name = collectionName(cmd, ctx);
   const deletes = statements(cmd, 'deletes');
-  for (const st of deletes) if (isPlainObject(st)) checkStatementFields(st, DELETE_FIELDS, 'delete.deletes');
+  for (const st of deletes) {
+    if (!isPlainObject(st)) continue;
+    checkStatementFields(st, DELETE_FIELDS, 'delete.deletes');
+    checkCollation(st.collation);
+  }
   const ordered = isOrdered(cmd);
   const variables = letVariables(cmd);
   const records: JournalRecord[] = [];
@@ -316,6 +325,7 @@ const findAndModify: CommandHandler = async (cmd, ctx) => {
   const name = collectionName(cmd, ctx);
   const query = cmd.query === undefined || cmd.query === null ? {} : cmd.query;
   if (!isPlainObject(query)) throw new MongoError(ErrorCodes.TypeMismatch, "BSON field 'findAndModify.query' is the wrong type, expected type 'object'");
+  checkCollation(cmd.collation);
   const remove = cmd.remove === true;
   const hasUpdate = cmd.update !== undefined;
   const returnNew = cmd.new === true;

@@ -522,3 +522,31 @@ describe('projections', () => {
     expect(doc).toEqual({ _id: 1, items: [{ k: 2 }] });
   });
 });
+
+describe('unsupported options are refused, not ignored', () => {
+  test('when a non-simple collation is requested, then reads, writes and DDL fail with code 238 and nothing changes', async () => {
+    await col('coll8').insertMany([{ n: 'a' }, { n: 'A' }]);
+    const collation = { locale: 'en', strength: 2 };
+    expect((await commandError({ find: 'coll8', filter: { n: 'a' }, collation })).code).toBe(238);
+    expect((await commandError({ count: 'coll8', query: { n: 'a' }, collation })).code).toBe(238);
+    expect((await commandError({ aggregate: 'coll8', pipeline: [], cursor: {}, collation })).code).toBe(238);
+    expect((await commandError({ update: 'coll8', updates: [{ q: { n: 'a' }, u: { $set: { x: 1 } }, multi: true, collation }] })).code).toBe(238);
+    expect((await commandError({ createIndexes: 'coll8', indexes: [{ key: { n: 1 }, name: 'n_1', collation }] })).code).toBe(238);
+    expect((await commandError({ create: 'coll9', collation })).code).toBe(238);
+    expect(await col('coll8').countDocuments({ x: 1 })).toBe(0);
+    expect(await col('coll8').find({ n: 'a' }, { collation: { locale: 'simple' } }).toArray()).toHaveLength(1);
+  });
+
+  test('when a capped collection or a text index is requested, then it is refused', async () => {
+    expect((await commandError({ create: 'capped', capped: true, size: 4096, max: 2 })).code).toBe(238);
+    expect((await db.listCollections({ name: 'capped' }).toArray())).toEqual([]);
+    expect((await commandError({ createIndexes: 'txt', indexes: [{ key: { t: 'text' }, name: 't_text' }] })).code).toBe(67);
+  });
+
+  test('when returnKey is set, then the index keys come back instead of documents', async () => {
+    await col('rk').insertMany([{ _id: 1, a: 5, b: 1 }, { _id: 2, a: 6, b: 2 }]);
+    await col('rk').createIndex({ a: 1 });
+    expect(await col('rk').find({ a: 5 }, { returnKey: true }).toArray()).toEqual([{ a: 5 }]);
+    expect(await col('rk').find({ b: 2 }, { returnKey: true }).toArray()).toEqual([{}]);
+  });
+});

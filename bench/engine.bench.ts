@@ -93,6 +93,12 @@ interface Row {
 
 const rows: Row[] = [];
 
+/** Records a table row and shows it at once on stderr, so a long run shows progress. */
+function addRow(row: Row): void {
+  rows.push(row);
+  process.stderr.write(`  ${row.measure} [${row.size}]: ${row.engine}${row.layer ? ` | ${row.layer}` : ''}${row.mingo ? ` | ${row.mingo}` : ''}\n`);
+}
+
 function gc(): void {
   const collect = (globalThis as { gc?: () => void }).gc;
   if (collect) {
@@ -167,7 +173,7 @@ async function benchWrites(kind: 'disk' | 'memory'): Promise<void> {
     const seq = await timed(async () => {
       for (let i = 0; i < sizes.seqSaves; i += 1) await new Feedback(makeDoc(i)).save();
     });
-    rows.push({
+    addRow({
       measure: `insert: Mongoose save(), sequential (${kind === 'disk' ? 'data dir, fsync' : 'in-memory'})`,
       size: `${sizes.seqSaves.toLocaleString('en-US')} docs`,
       engine: fmtRate(sizes.seqSaves, seq.ms),
@@ -176,7 +182,7 @@ async function benchWrites(kind: 'disk' | 'memory'): Promise<void> {
       note: '',
     });
     const batched = await insertBatches(Feedback, sizes.seqSaves, sizes.seqSaves + sizes.diskBatchDocs);
-    rows.push({
+    addRow({
       measure: `insert: Mongoose insertMany, batches of 1000 (${kind === 'disk' ? 'data dir, fsync' : 'in-memory'})`,
       size: `${sizes.diskBatchDocs.toLocaleString('en-US')} docs`,
       engine: fmtRate(sizes.diskBatchDocs, batched),
@@ -213,7 +219,7 @@ async function benchReads(Feedback: Model<FeedbackDoc>, count: number, stockMing
   const layerCompound = await rate((i) => layerScan(compoundQuery(i)), sizes.queries, 3000);
   const mingoIndexed = await rate((i) => mingoFind(docs, { ticket: `T${pick(i)}` }).next(), sizes.queries, 3000);
   const mingoCompound = await rate((i) => mingoFind(docs, compoundQuery(i)).all(), sizes.queries, 3000);
-  rows.push({
+  addRow({
     measure: 'find one by indexed field (unique ticket), queries/s',
     size,
     engine: indexed,
@@ -221,7 +227,7 @@ async function benchReads(Feedback: Model<FeedbackDoc>, count: number, stockMing
     mingo: `${mingoIndexed} (scan)`,
     note: 'arrays have no index',
   });
-  rows.push({
+  addRow({
     measure: 'find by compound prefix + range (unit, 3 days), queries/s',
     size,
     engine: compound,
@@ -257,7 +263,7 @@ async function benchReads(Feedback: Model<FeedbackDoc>, count: number, stockMing
       mingoCell = fmtMs(ms);
       mingoNote = `stock mingo same result: ${key(value) === key(engineResult as Doc[]) ? 'yes' : 'NO'}`;
     }
-    rows.push({
+    addRow({
       measure: `aggregate $group by local day (${name}, ${zone}), ms`,
       size,
       engine: fmtMs(median(engineTimes)),
@@ -285,7 +291,7 @@ async function main(): Promise<void> {
     gc();
     const atSmall = process.memoryUsage();
     const perSmall = sizes.small / 100_000;
-    rows.push({
+    addRow({
       measure: 'memory per 100k documents (RSS / heapUsed delta)',
       size: `${label(sizes.small)} docs`,
       engine: `${fmtMb((atSmall.rss - before.rss) / perSmall)} / ${fmtMb((atSmall.heapUsed - before.heapUsed) / perSmall)}`,
@@ -299,7 +305,7 @@ async function main(): Promise<void> {
     gc();
     const atLarge = process.memoryUsage();
     const perLarge = sizes.large / 100_000;
-    rows.push({
+    addRow({
       measure: 'memory per 100k documents (RSS / heapUsed delta)',
       size: `${label(sizes.large)} docs`,
       engine: `${fmtMb((atLarge.rss - before.rss) / perLarge)} / ${fmtMb((atLarge.heapUsed - before.heapUsed) / perLarge)}`,

@@ -84,6 +84,9 @@ export async function runCommand(cmd: Document, ctx: CommandContext): Promise<Co
     return await handler(cmd, ctx);
   } catch (error) {
     if (error instanceof MongoError) return error.toReply();
+    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+      return new MongoError(ErrorCodes.Overflow, `'${name}' is nested too deeply for the embedded engine`).toReply();
+    }
     if (error instanceof StorageError) {
       ctx.logger.error({ command: name, code: error.code, err: error.message }, 'storage failure: the write is not durable');
       return new MongoError(ErrorCodes.UnknownError, `storage failure (${error.code}): ${error.message}`).toReply();

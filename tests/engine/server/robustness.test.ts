@@ -28,7 +28,7 @@ async function outcome(cmd: Document): Promise<{ ok: boolean; code?: number }> {
     return { ok: true };
   } catch (error) {
     expect(error).toBeInstanceOf(MongoServerError);
-    return { ok: false, code: (error as MongoServerError).code };
+    return { ok: false, code: Number((error as MongoServerError).code) };
   }
 }
 

@@ -31,12 +31,3 @@ export function toMongoError(e: unknown): MongoError {
   }
   return new MongoError(ErrorCodes.BadValue, message);
 }
-
-/** Runs fn, rethrowing any failure as a MongoError. */
-export function guard<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    throw toMongoError(e);
-  }
-}

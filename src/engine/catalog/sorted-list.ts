@@ -19,7 +19,7 @@ export interface Pos {
   i: number;
 }
 
-const MAX_CHUNK = 1024;
+const MAX_CHUNK = 256;
 
 function cmp(a: Entry, b: Entry): number {
   if (a.k < b.k) return -1;
@@ -126,7 +126,11 @@ export class SortedList {
     }
     const chunk = chunks[c];
     if (i === chunk.length) chunk.push(e);
-    else chunk.splice(i, 0, e);
+    else {
+      chunk.push(e);
+      for (let j = chunk.length - 1; j > i; j--) chunk[j] = chunk[j - 1];
+      chunk[i] = e;
+    }
     if (chunk.length > MAX_CHUNK) chunks.splice(c + 1, 0, chunk.splice(MAX_CHUNK >>> 1));
   }
 

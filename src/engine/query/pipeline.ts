@@ -21,6 +21,12 @@ export interface ValidatedPipeline {
 /** Stages that only read documents or build new ones, so earlier stages need no copy of the input. */
 const NON_MUTATING = new Set(['$match', '$sort', '$limit', '$skip', '$count', '$group', '$sortByCount', '$bucket', '$sample', '$project']);
 
+/** Stages MongoDB has that this engine does not provide. */
+const UNSUPPORTED_STAGES = new Set([
+  '$collStats', '$indexStats', '$geoNear', '$search', '$searchMeta', '$vectorSearch', '$changeStream',
+  '$currentOp', '$listSessions', '$listLocalSessions', '$planCacheStats', '$listSearchIndexes',
+]);
+
 /** Checks a pipeline's shape: an array of one-key stage documents, known stages, $out/$merge only last. */
 export function validatePipeline(pipeline: unknown): ValidatedPipeline {
   if (!Array.isArray(pipeline)) {
@@ -43,6 +49,9 @@ export function validatePipeline(pipeline: unknown): ValidatedPipeline {
       }
       output = { kind: name, spec: stage[name] };
       return;
+    }
+    if (UNSUPPORTED_STAGES.has(name)) {
+      throw new MongoError(ErrorCodes.Location40324, `Unrecognized pipeline stage name: '${name}' (not supported by this engine)`);
     }
     if (!name.startsWith('$') || name === COPY_STAGE || !hasPipelineOperator(name)) {
       throw new MongoError(ErrorCodes.Location40324, `Unrecognized pipeline stage name: '${name}'`);

@@ -290,8 +290,37 @@ function checkFieldsStage(name: string) {
   });
 }
 
+function $unionWith(coll: Iter, expr: unknown, options: MingoOptions): Iter {
+  const spec: Doc = typeof expr === 'string' ? { coll: expr } : isPlainObject(expr) ? expr : {};
+  if (typeof spec.coll !== 'string') {
+    throw new MongoError(ErrorCodes.FailedToParse, "$unionWith requires a 'coll' collection name string");
+  }
+  for (const k of Object.keys(spec)) {
+    if (k !== 'coll' && k !== 'pipeline') throw new MongoError(ErrorCodes.FailedToParse, `unknown argument to $unionWith: ${k}`);
+  }
+  if (spec.pipeline !== undefined && !Array.isArray(spec.pipeline)) {
+    throw new MongoError(ErrorCodes.FailedToParse, "$unionWith 'pipeline' must be an array");
+  }
+  const collName = spec.coll;
+  const pipeline = spec.pipeline as Doc[] | undefined;
+  return coll.transform((docs: Doc[]) => {
+    const foreign = options.collectionResolver ? options.collectionResolver(collName) : [];
+    let extra: Doc[] = foreign;
+    if (pipeline) {
+      if (!runSubPipeline) throw new MongoError(ErrorCodes.InternalError, 'sub-pipeline runner is not set');
+      extra = runSubPipeline(foreign, pipeline, variablesOf(options), options);
+    }
+    return Lazy([...docs, ...extra.map((d) => cloneValue(d))]);
+  });
+}
+
+/** mingo's $graphLookup may share the joined documents with their collection: hand out copies. */
+function $graphLookup(coll: Iter, expr: unknown, options: MingoOptions): Iter {
+  return builtinPipelineOps.$graphLookup(coll, expr, options).map((d: Doc) => cloneValue(d));
+}
+
 registerOperators('pipeline', {
-  $match, $sort, $bucket, $lookup, $limit, $skip, $count, $unwind, $project,
+  $match, $unionWith, $graphLookup, $sort, $bucket, $lookup, $limit, $skip, $count, $unwind, $project,
   $addFields: checkFieldsStage('$addFields'),
   $set: checkFieldsStage('$set'),
   [COPY_STAGE]: $copy,

@@ -134,6 +134,17 @@ describe('other stages', () => {
     expect(run(docs, [{ $sample: { size: 3 } }])).toHaveLength(3);
   });
 
+  it('when $unionWith adds another collection through a pipeline, then its documents follow and it is not mutated', () => {
+    const other = [{ _id: 'o', v: { n: 1 } }];
+    const out = run([{ _id: 1 }], [{ $unionWith: { coll: 'other', pipeline: [{ $set: { 'v.m': 2 } }] } }], { other });
+    expect(out).toEqual([{ _id: 1 }, { _id: 'o', v: { n: 1, m: 2 } }]);
+    expect(other).toEqual([{ _id: 'o', v: { n: 1 } }]);
+  });
+
+  it('when a stage MongoDB has but the engine lacks is used, then 40324 names it', () => {
+    expect(errorOf(() => run([], [{ $collStats: {} }])).message).toContain('$collStats');
+  });
+
   it('when pipeline variables are given, then $$name resolves', () => {
     expect(run([{ a: 1 }], [{ $project: { _id: 0, x: { $add: ['$a', '$$k'] } } }], {}, { k: 2 })).toEqual([{ x: 3 }]);
   });

@@ -14,6 +14,9 @@ export interface ProjectionOptions {
   variables?: Doc;
 }
 
+/** find() projections know $slice, $elemMatch and `.$`; the $project stage treats every operator as an expression. */
+export type ProjectionMode = 'find' | 'aggregate';
+
 type Spec =
   | { kind: 'include' }
   | { kind: 'exclude' }
@@ -28,7 +31,7 @@ interface Compiled {
   excludeId: boolean;
 }
 
-const cache = new WeakMap<object, Compiled>();
+const caches: Record<ProjectionMode, WeakMap<object, Compiled>> = { find: new WeakMap(), aggregate: new WeakMap() };
 
 function flatten(spec: Doc, prefix: string, out: Array<[string, unknown]>): void {
   for (const [k, v] of Object.entries(spec)) {
@@ -46,9 +49,13 @@ function flatten(spec: Doc, prefix: string, out: Array<[string, unknown]>): void
   }
 }
 
-function parseSpec(path: string, v: unknown): Spec {
+function parseSpec(path: string, v: unknown, mode: ProjectionMode): Spec {
   if (typeof v === 'boolean') return { kind: v ? 'include' : 'exclude' };
   if (typeRank(v) === TypeRank.Number) return { kind: toNumber(v) === 0 ? 'exclude' : 'include' };
+  if (mode === 'aggregate') {
+    checkExpression(v);
+    return { kind: 'computed', expr: v };
+  }
   if (path.endsWith('.$')) {
     throw new MongoError(31308, `positional projection cannot be used with a literal or an expression: ${path}`);
   }
@@ -80,7 +87,8 @@ function parseSpec(path: string, v: unknown): Spec {
   return { kind: 'computed', expr: v };
 }
 
-function compile(projection: Doc): Compiled {
+function compile(projection: Doc, mode: ProjectionMode): Compiled {
+  const cache = caches[mode];
   const cached = cache.get(projection);
   if (cached) return cached;
   const flat: Array<[string, unknown]> = [];
@@ -91,9 +99,9 @@ function compile(projection: Doc): Compiled {
   let hasExclusion = false;
   let positionalCount = 0;
   for (const [rawPath, v] of flat) {
-    const spec = rawPath.endsWith('.$') && (v === 1 || v === true || (typeRank(v) === TypeRank.Number && toNumber(v) !== 0))
+    const spec = mode === 'find' && rawPath.endsWith('.$') && (v === 1 || v === true || (typeRank(v) === TypeRank.Number && toNumber(v) !== 0))
       ? ({ kind: 'positional' } as Spec)
-      : parseSpec(rawPath, v);
+      : parseSpec(rawPath, v, mode);
     const path = spec.kind === 'positional' ? rawPath.slice(0, -2) : rawPath;
     if (path === '_id' && (spec.kind === 'exclude' || spec.kind === 'include')) {
       excludeId = spec.kind === 'exclude';
@@ -211,9 +219,20 @@ function readTop(doc: Doc, path: string): unknown {
 
 /** Applies a find() projection to one document, returning a new document. */
 export function applyProjection(doc: Doc, projection: Doc, options: ProjectionOptions = {}): Doc {
+  return project(doc, projection, options, 'find');
+}
+
+/** Validates a projection's shape without applying it. */
+export function checkProjection(projection: Doc, mode: ProjectionMode): void {
+  if (!isPlainObject(projection)) throw new MongoError(ErrorCodes.BadValue, 'projection must be an object');
+  compile(projection, mode);
+}
+
+/** Applies a find() or $project projection to one document, returning a new document. */
+export function project(doc: Doc, projection: Doc, options: ProjectionOptions, mode: ProjectionMode): Doc {
   if (!isPlainObject(projection)) throw new MongoError(ErrorCodes.BadValue, 'projection must be an object');
   if (Object.keys(projection).length === 0) return cloneValue(doc);
-  const { entries, inclusion, excludeId } = compile(projection);
+  const { entries, inclusion, excludeId } = compile(projection, mode);
   let out: Doc;
   if (inclusion) {
     const tree: Tree = {};

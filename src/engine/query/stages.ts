@@ -7,6 +7,7 @@ import { compileFilter } from './filter';
 import { typeName, formatValue } from './format';
 import { checkExpression, evaluateExpression } from './expression';
 import { setPath } from './paths';
+import { checkProjection, project } from './projection';
 import { compareSortKeys, parseSort, sortKey } from './sort';
 import { builtinPipelineOps, evalExpr, Lazy, registerOperators, type Iter, type MingoOptions } from './mingo';
 
@@ -275,13 +276,15 @@ const $unwind = checked('$unwind', (v) => {
   }
 });
 
-const $project = checked('$project', (v) => {
-  if (!isPlainObject(v)) throw new MongoError(15969, '$project specification must be an object');
-  if (Object.keys(v).length === 0) {
+function $project(coll: Iter, expr: unknown, options: MingoOptions): Iter {
+  if (!isPlainObject(expr)) throw new MongoError(15969, '$project specification must be an object');
+  if (Object.keys(expr).length === 0) {
     throw new MongoError(51272, 'Invalid $project :: caused by :: projection specification must have at least one field');
   }
-  checkExpression(v);
-});
+  const variables = variablesOf(options);
+  checkProjection(expr, 'aggregate');
+  return coll.map((d: Doc) => project(d, expr, { variables }, 'aggregate'));
+}
 
 function checkFieldsStage(name: string) {
   return checked(name, (v) => {

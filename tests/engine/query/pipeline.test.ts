@@ -145,6 +145,12 @@ describe('other stages', () => {
     expect(errorOf(() => run([], [{ $collStats: {} }])).message).toContain('$collStats');
   });
 
+  it('when $project includes fields, then _id comes first, document order is kept, expressions follow', () => {
+    const out = run([{ _id: 1, a: 1, b: { c: 2, d: 3 }, arr: [1, 2, 3] }], [{ $project: { x: { $slice: ['$arr', 2] }, b: { c: 1 }, a: 1 } }]);
+    expect(JSON.stringify(out)).toBe('[{"_id":1,"a":1,"b":{"c":2},"x":[1,2]}]');
+    expect(errorOf(() => run([], [{ $project: { a: 1, b: 0 } }])).code).toBe(31254);
+  });
+
   it('when pipeline variables are given, then $$name resolves', () => {
     expect(run([{ a: 1 }], [{ $project: { _id: 0, x: { $add: ['$a', '$$k'] } } }], {}, { k: 2 })).toEqual([{ x: 3 }]);
   });

@@ -20,7 +20,7 @@ function numeric(value: unknown): number | null {
 function show(value: unknown): string {
   if (value === undefined) return '(absent)';
   try {
-    return EJSON.stringify(value as never, { relaxed: true });
+    return EJSON.stringify(value, { relaxed: true });
   } catch {
     return String(value);
   }

@@ -9,6 +9,9 @@ import {
   type Db,
   type Document,
   type MongoClientOptions,
+  type ReadPreferenceMode,
+  type ClientBulkWriteModel,
+  type AnyBulkWriteOperation,
 } from 'mongodb';
 import { EJSON } from 'bson';
 import { matchValue } from './matcher';
@@ -141,7 +144,7 @@ function readPreferenceOf(value: unknown): ReadPreference | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'string') return ReadPreference.fromString(value);
   const spec = value as { mode: string; maxStalenessSeconds?: number };
-  return new ReadPreference(spec.mode as never, undefined, { maxStalenessSeconds: spec.maxStalenessSeconds });
+  return new ReadPreference(spec.mode as ReadPreferenceMode, undefined, { maxStalenessSeconds: spec.maxStalenessSeconds });
 }
 
 function objectOptions(options: Document | undefined): Document {
@@ -255,7 +258,7 @@ export class UnifiedTestRun {
     if (operation.ignoreResultAndError) return;
     if (operation.expectError) {
       if (error === undefined) {
-        throw new Error(`${label}: expected an error ${EJSON.stringify(operation.expectError)}, got result ${EJSON.stringify(result as never)}`);
+        throw new Error(`${label}: expected an error ${EJSON.stringify(operation.expectError)}, got result ${EJSON.stringify(result)}`);
       }
       const problems = this.checkError(operation.expectError, error);
       if (problems.length > 0) throw new Error(`${label}: error did not match:\n  ${problems.join('\n  ')}`);
@@ -338,7 +341,7 @@ export class UnifiedTestRun {
         const [kind] = Object.keys(model);
         return { name: kind, ...(model[kind] as Document) };
       });
-      return client.bulkWrite(converted as never, options);
+      return client.bulkWrite(converted as ClientBulkWriteModel[], options);
     }
     if (name === 'listDatabases') return (await client.db('admin').admin().listDatabases(args)).databases;
     throw new Error(`client operation ${name} is not supported by this runner`);
@@ -441,7 +444,7 @@ export class UnifiedTestRun {
         return coll.findOneAndDelete(query, rest);
       case 'bulkWrite': {
         const { requests, ...options } = rest;
-        return coll.bulkWrite(requests as never[], options);
+        return coll.bulkWrite(requests as AnyBulkWriteOperation[], options);
       }
       case 'createIndex': {
         const { keys, ...options } = rest;

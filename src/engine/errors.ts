@@ -42,6 +42,9 @@ export const ErrorCodes = {
   CannotIndexParallelArrays: 171,
   NoSuchTransaction: 251,
   DocumentValidationFailure: 121,
+  CommandNotSupportedOnView: 166,
+  ViewDepthLimitExceeded: 149,
+  OptionNotSupportedOnView: 167,
 } as const;
 
 const codeNames: Record<number, string> = Object.fromEntries(

@@ -6,6 +6,7 @@ import { validateCollectionName, validateDbName } from '../catalog/catalog';
 import { Collection, ID_INDEX_NAME } from '../catalog/collection';
 import { findMatches } from '../catalog/planner';
 import { formatDocument } from '../catalog/format';
+import { assertNotView, documentsOf, isView } from '../catalog/views';
 import { applyUpdate, compileFilter, compileSort, getPath, isPlainObject, runPipeline, validatePipeline } from '../catalog/semantics';
 import type { CommandContext, CommandHandler } from './context';
 import { batchSizeOf, firstBatchReply } from './cursor-reply';
@@ -23,6 +24,7 @@ interface PreparedSource {
 /** Answers a leading $match (+ $sort, + $limit) from the collection's indexes; returns the stages left to run. */
 function prepareSource(ctx: CommandContext, coll: Collection | undefined, stages: Document[], variables?: Document): PreparedSource {
   if (!coll) return { docs: [], rest: stages };
+  if (isView(coll)) return { docs: documentsOf(ctx.catalog, coll), rest: stages };
   let i = 0;
   let filter: Document = {};
   let sort: Document | undefined;
@@ -98,6 +100,7 @@ function evaluateDocuments(expr: unknown, variables?: Document): Document[] {
 async function runOut(ctx: CommandContext, spec: unknown, docs: Document[]): Promise<void> {
   const target = targetOf(spec, ctx, '$out');
   const old = ctx.catalog.getCollection(target.db, target.coll);
+  assertNotView(old);
   const fresh = new Collection(target.db, target.coll, old ? old.options : {});
   const records: JournalRecord[] = [{ t: 'drop', ns: fresh.ns }, { t: 'create', ns: fresh.ns, options: fresh.options }];
   if (old) {
@@ -155,6 +158,7 @@ async function runMerge(ctx: CommandContext, rawSpec: unknown, docs: Document[])
   }
   const records: JournalRecord[] = [];
   let coll = ctx.catalog.getCollection(target.db, target.coll);
+  assertNotView(coll);
   const byId = on.length === 1 && on[0] === '_id';
   if (!coll && !byId) throw new MongoError(51183, 'Cannot find index to verify that join fields will be unique');
   if (coll && !byId) {
@@ -267,8 +271,7 @@ const aggregate: CommandHandler = async (cmd, ctx) => {
     collection: (name: string) => {
       let docs = lookupCache.get(name);
       if (!docs) {
-        const c = ctx.catalog.getCollection(ctx.db, name);
-        docs = c ? Array.from(c.records.values(), (r) => r.doc) : [];
+        docs = documentsOf(ctx.catalog, ctx.catalog.getCollection(ctx.db, name));
         lookupCache.set(name, docs);
       }
       return docs;

@@ -6,10 +6,11 @@ import { validateCollectionName } from '../catalog/catalog';
 import { ID_INDEX_NAME, type Collection } from '../catalog/collection';
 import type { IndexSpec } from '../catalog/index-store';
 import { encodeValue } from '../catalog/keys';
-import { compileFilter, isPlainObject } from '../catalog/semantics';
+import { compileFilter, isPlainObject, validatePipeline } from '../catalog/semantics';
 import type { CommandContext, CommandHandler } from './context';
 import { batchSizeOf, firstBatchReply } from './cursor-reply';
 import { checkCollation } from './unsupported';
+import { assertNotView, isView } from '../catalog/views';
 
 const uuids = new WeakMap<Collection, UUID>();
 function uuidOf(coll: Collection): UUID {
@@ -33,6 +34,7 @@ export function collectionName(cmd: Document, ctx: CommandContext): string {
 /** Gets a collection, creating it (and journaling that) when it does not exist. */
 export function ensureCollection(ctx: CommandContext, name: string, records: JournalRecord[]): Collection {
   const existing = ctx.catalog.getCollection(ctx.db, name);
+  assertNotView(existing);
   if (existing) return existing;
   const coll = ctx.catalog.createCollection(ctx.db, name);
   records.push({ t: 'create', ns: coll.ns, options: {} });
@@ -60,7 +62,15 @@ const create: CommandHandler = async (cmd, ctx) => {
   checkCollation(options.collation);
   if (options.capped === true) throw new MongoError(ErrorCodes.NotImplemented, 'capped collections are not supported by the embedded engine');
   if (options.timeseries !== undefined) throw new MongoError(ErrorCodes.NotImplemented, 'time series collections are not supported by the embedded engine');
-  if (options.viewOn !== undefined) throw new MongoError(ErrorCodes.NotImplemented, 'views are not supported by the embedded engine');
+  if (options.viewOn !== undefined) {
+    if (typeof options.viewOn !== 'string' || options.viewOn === '') throw new MongoError(ErrorCodes.TypeMismatch, "'viewOn' must be a non-empty string");
+    const pipeline = options.pipeline ?? [];
+    const { output } = validatePipeline(pipeline);
+    if (output) throw new MongoError(ErrorCodes.OptionNotSupportedOnView, `${output.kind} cannot be used in a view definition`);
+    options.pipeline = pipeline;
+  } else if (options.pipeline !== undefined) {
+    throw new MongoError(ErrorCodes.BadValue, "'pipeline' requires 'viewOn' to also be specified");
+  }
   const coll = ctx.catalog.createCollection(ctx.db, name, options);
   await ctx.commit([{ t: 'create', ns: coll.ns, options }]);
   return { ok: 1 };
@@ -82,13 +92,16 @@ const dropDatabase: CommandHandler = async (_cmd, ctx) => {
 };
 
 const listCollections: CommandHandler = (cmd, ctx) => {
-  let infos: Document[] = ctx.catalog.collections(ctx.db).map((coll) => ({
-    name: coll.name,
-    type: 'collection',
-    options: { ...coll.options },
-    info: { readOnly: false, uuid: uuidOf(coll) },
-    idIndex: { v: 2, key: { _id: 1 }, name: ID_INDEX_NAME },
-  }));
+  let infos: Document[] = ctx.catalog.collections(ctx.db).map((coll) =>
+    isView(coll)
+      ? { name: coll.name, type: 'view', options: { ...coll.options }, info: { readOnly: true } }
+      : {
+        name: coll.name,
+        type: 'collection',
+        options: { ...coll.options },
+        info: { readOnly: false, uuid: uuidOf(coll) },
+        idIndex: { v: 2, key: { _id: 1 }, name: ID_INDEX_NAME },
+      });
   infos.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (cmd.filter !== undefined && cmd.filter !== null) {
     if (!isPlainObject(cmd.filter)) throw new MongoError(ErrorCodes.TypeMismatch, "BSON field 'listCollections.filter' is the wrong type");
@@ -189,6 +202,7 @@ const listIndexes: CommandHandler = (cmd, ctx) => {
   const name = collectionName(cmd, ctx);
   const coll = ctx.catalog.getCollection(ctx.db, name);
   if (!coll) throw new MongoError(ErrorCodes.NamespaceNotFound, `ns does not exist: ${ctx.db}.${name}`);
+  assertNotView(coll);
   const specs = [...coll.indexes.values()].map((i) => ({ ...i.spec }));
   const cursor = isPlainObject(cmd.cursor) ? cmd.cursor : {};
   return firstBatchReply(ctx, `${ctx.db}.$cmd.listIndexes.${name}`, specs, { batchSize: batchSizeOf(cursor.batchSize) });
@@ -198,6 +212,7 @@ const dropIndexes: CommandHandler = async (cmd, ctx) => {
   const name = collectionName(cmd, ctx);
   const coll = ctx.catalog.getCollection(ctx.db, name);
   if (!coll) throw new MongoError(ErrorCodes.NamespaceNotFound, `ns not found ${ctx.db}.${name}`);
+  assertNotView(coll);
   const nIndexesWas = coll.indexes.size;
   const target = cmd.index;
   let names: string[];
@@ -233,6 +248,7 @@ const collMod: CommandHandler = async (cmd, ctx) => {
   }
   const coll = ctx.catalog.getCollection(ctx.db, name);
   if (!coll) throw new MongoError(ErrorCodes.NamespaceNotFound, `ns does not exist: ${ctx.db}.${name}`);
+  assertNotView(coll);
   const records: JournalRecord[] = [];
   const reply: Document = {};
   const options = { ...coll.options };

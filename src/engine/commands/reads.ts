@@ -1,7 +1,9 @@
 // Read commands: find, getMore, killCursors, count, distinct and explain.
 import { Long, type Document } from 'bson';
 import { ErrorCodes, MongoError } from '../errors';
+import type { Catalog } from '../catalog/catalog';
 import type { Collection } from '../catalog/collection';
+import { documentsOf, isView } from '../catalog/views';
 import { encodeValue } from '../catalog/keys';
 import { findMatches, type MatchResult, type PlanStats } from '../catalog/planner';
 import { applyProjection, compareValues, compileFilter, compileSort, getPath, isPlainObject } from '../catalog/semantics';
@@ -40,8 +42,30 @@ export interface QueryShape {
   reverseNatural: boolean;
 }
 
-/** Runs filter + sort + skip + limit against a collection, using indexes where possible. */
-export function runQuery(coll: Collection, shape: QueryShape): { docs: Document[]; result: MatchResult } {
+/** Runs filter + sort + skip + limit over a view's computed documents (no index applies). */
+function runViewQuery(catalog: Catalog, coll: Collection, shape: QueryShape): { docs: Document[]; result: MatchResult } {
+  const predicate = compileFilter(shape.filter, { variables: shape.variables });
+  const all = documentsOf(catalog, coll);
+  let docs = all.filter((d) => predicate(d));
+  if (shape.reverseNatural) docs.reverse();
+  if (shape.sort) docs.sort(compileSort(shape.sort));
+  if (shape.skip > 0 || shape.limit > 0) docs = docs.slice(shape.skip, shape.limit > 0 ? shape.skip + shape.limit : undefined);
+  return {
+    docs,
+    result: {
+      recs: [],
+      sorted: true,
+      stats: { stage: 'COLLSCAN', keysExamined: 0, docsExamined: all.length, nReturned: docs.length, sortedByIndex: false },
+    },
+  };
+}
+
+/** Runs filter + sort + skip + limit against a collection (using indexes where possible) or a view. */
+export function runQuery(coll: Collection, shape: QueryShape, catalog?: Catalog): { docs: Document[]; result: MatchResult } {
+  if (isView(coll)) {
+    if (!catalog) throw new MongoError(ErrorCodes.CommandNotSupportedOnView, `Namespace ${coll.ns} is a view, not a collection`);
+    return runViewQuery(catalog, coll, shape);
+  }
   const predicate = compileFilter(shape.filter, { variables: shape.variables });
   const result = findMatches(coll, shape.filter, {
     sort: shape.sort,
@@ -108,7 +132,7 @@ const find: CommandHandler = (cmd, ctx) => {
     compileFilter(shape.filter, { variables: shape.variables });
     return firstBatchReply(ctx, ns, []);
   }
-  const { docs, result } = runQuery(coll, shape);
+  const { docs, result } = runQuery(coll, shape, ctx.catalog);
   if (cmd.returnKey === true) {
     const keyPattern: Document = result.stats.stage === 'IDHACK' ? { _id: 1 } : result.stats.keyPattern ?? {};
     const fields = Object.keys(keyPattern);
@@ -161,8 +185,8 @@ const count: CommandHandler = (cmd, ctx) => {
     return { n: 0, ok: 1 };
   }
   let n: number;
-  if (Object.keys(filter).length === 0 && cmd.hint === undefined) n = coll.size;
-  else n = runQuery(coll, { filter, skip: 0, limit: 0, hint: cmd.hint, reverseNatural: false }).docs.length;
+  if (Object.keys(filter).length === 0 && cmd.hint === undefined && !isView(coll)) n = coll.size;
+  else n = runQuery(coll, { filter, skip: 0, limit: 0, hint: cmd.hint, reverseNatural: false }, ctx.catalog).docs.length;
   n = Math.max(0, n - skip);
   if (limit > 0) n = Math.min(n, limit);
   return { n, ok: 1 };
@@ -180,7 +204,7 @@ const distinct: CommandHandler = (cmd, ctx) => {
     compileFilter(filter);
     return { values: [], ok: 1 };
   }
-  const { docs } = runQuery(coll, { filter, skip: 0, limit: 0, hint: cmd.hint, reverseNatural: false });
+  const { docs } = runQuery(coll, { filter, skip: 0, limit: 0, hint: cmd.hint, reverseNatural: false }, ctx.catalog);
   const seen = new Map<string, unknown>();
   const add = (v: unknown): void => {
     if (v === undefined) return;
@@ -242,7 +266,7 @@ function emptyStats(): PlanStats {
 export function explainQuery(ctx: CommandContext, name: string, shape: QueryShape): Document {
   const ns = `${ctx.db}.${name}`;
   const coll = ctx.catalog.getCollection(ctx.db, name);
-  const stats = coll ? runQuery(coll, shape).result.stats : emptyStats();
+  const stats = coll ? runQuery(coll, shape, ctx.catalog).result.stats : emptyStats();
   return explainPlan(ns, shape.filter, stats, { sort: shape.sort, limit: shape.limit, skip: shape.skip });
 }
 

@@ -9,6 +9,7 @@ import type { CommandContext, CommandHandler } from './context';
 import { collectionName, ensureCollection } from './ddl';
 import { evaluateLet } from './let';
 import { checkCollation } from './unsupported';
+import { assertNotView } from '../catalog/views';
 
 /** Validates an _id value as MongoDB does for storage. */
 function checkId(id: unknown): void {
@@ -224,6 +225,7 @@ export function runUpdate(coll: Collection, st: UpdateStatement, records: Journa
 const update: CommandHandler = async (cmd, ctx) => {
   const name = collectionName(cmd, ctx);
   const updates = statements(cmd, 'updates');
+  assertNotView(ctx.catalog.getCollection(ctx.db, name));
   for (const st of updates) {
     if (!isPlainObject(st)) continue;
     checkStatementFields(st, UPDATE_FIELDS, 'update.updates');
@@ -244,6 +246,7 @@ const update: CommandHandler = async (cmd, ctx) => {
       if (!isPlainObject(q)) throw new MongoError(ErrorCodes.TypeMismatch, "BSON field 'q' is the wrong type, expected type 'object'");
       if (st.u === undefined) throw new MongoError(ErrorCodes.FailedToParse, "BSON field 'u' is missing but a required field");
       let coll = ctx.catalog.getCollection(ctx.db, name);
+      assertNotView(coll);
       if (!coll) {
         if (st.upsert !== true) {
           updateKind(st.u);
@@ -283,6 +286,7 @@ const update: CommandHandler = async (cmd, ctx) => {
 const del: CommandHandler = async (cmd, ctx) => {
   const name = collectionName(cmd, ctx);
   const deletes = statements(cmd, 'deletes');
+  assertNotView(ctx.catalog.getCollection(ctx.db, name));
   for (const st of deletes) {
     if (!isPlainObject(st)) continue;
     checkStatementFields(st, DELETE_FIELDS, 'delete.deletes');
@@ -303,6 +307,7 @@ const del: CommandHandler = async (cmd, ctx) => {
       if (limit !== 0 && limit !== 1) throw new MongoError(ErrorCodes.FailedToParse, `The limit field in delete objects must be 0 or 1. Got ${String(st.limit)}`);
       const predicate = compileFilter(q, { variables });
       const coll = ctx.catalog.getCollection(ctx.db, name);
+      assertNotView(coll);
       if (!coll) continue;
       const { recs } = findMatches(coll, q, { limit, hint: st.hint, predicate });
       for (const rec of limit === 1 ? recs.slice(0, 1) : recs) {
@@ -343,6 +348,7 @@ const findAndModify: CommandHandler = async (cmd, ctx) => {
 
   if (remove) {
     const coll = ctx.catalog.getCollection(ctx.db, name);
+    assertNotView(coll);
     const predicate = compileFilter(query, { variables });
     if (sort) compileSort(sort);
     if (!coll) return { lastErrorObject: { n: 0 }, value: null, ok: 1 };
@@ -361,6 +367,7 @@ const findAndModify: CommandHandler = async (cmd, ctx) => {
   }
 
   let coll = ctx.catalog.getCollection(ctx.db, name);
+  assertNotView(coll);
   if (!coll) {
     updateKind(cmd.update);
     if (!upsert) return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };

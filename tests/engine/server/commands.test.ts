@@ -550,3 +550,25 @@ describe('unsupported options are refused, not ignored', () => {
     expect(await col('rk').find({ b: 2 }, { returnKey: true }).toArray()).toEqual([{}]);
   });
 });
+
+describe('views', () => {
+  test('when a view is defined, then reads see its pipeline and writes are refused with code 166', async () => {
+    await col('src').insertMany([{ _id: 1, a: 1 }, { _id: 2, a: 2 }, { _id: 3, a: 3 }]);
+    await db.createCollection('big', { viewOn: 'src', pipeline: [{ $match: { a: { $gt: 1 } } }] });
+    await db.createCollection('bigger', { viewOn: 'big', pipeline: [{ $set: { b: { $multiply: ['$a', 10] } } }] });
+    expect(await col('big').estimatedDocumentCount()).toBe(2);
+    expect(await col('big').countDocuments({ a: 3 })).toBe(1);
+    expect(await col('bigger').find({}, { sort: { a: -1 } }).toArray()).toEqual([{ _id: 3, a: 3, b: 30 }, { _id: 2, a: 2, b: 20 }]);
+    expect(await col('big').distinct('a')).toEqual([2, 3]);
+    expect(await col('bigger').aggregate([{ $group: { _id: null, s: { $sum: '$b' } } }]).toArray()).toEqual([{ _id: null, s: 50 }]);
+    const infos = await db.listCollections({ name: 'big' }).toArray();
+    expect(infos[0]).toMatchObject({ name: 'big', type: 'view', options: { viewOn: 'src' } });
+    expect((await commandError({ insert: 'big', documents: [{ a: 9 }] })).code).toBe(166);
+    expect((await commandError({ update: 'big', updates: [{ q: {}, u: { $set: { a: 0 } } }] })).code).toBe(166);
+    expect((await commandError({ createIndexes: 'big', indexes: [{ key: { a: 1 }, name: 'a_1' }] })).code).toBe(166);
+    await col('src').insertOne({ _id: 4, a: 4 });
+    expect(await col('big').countDocuments()).toBe(3);
+    await col('big').drop();
+    expect((await db.listCollections({ name: 'big' }).toArray())).toEqual([]);
+  });
+});

@@ -10,7 +10,7 @@ const KEYWORDS = new Set([
   'bsonType', 'type', 'required', 'properties', 'additionalProperties', 'patternProperties', 'enum',
   'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minLength', 'maxLength', 'pattern',
   'items', 'minItems', 'maxItems', 'uniqueItems', 'minProperties', 'maxProperties', 'anyOf', 'allOf',
-  'oneOf', 'not', 'multipleOf', 'title', 'description', 'dependencies', 'additionalItems',
+  'oneOf', 'not', 'multipleOf', 'title', 'description',
 ]);
 
 const JSON_TYPES: Record<string, (v: unknown) => boolean> = {

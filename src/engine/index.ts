@@ -23,6 +23,8 @@ export interface EngineOptions {
   ttlIntervalMs?: number;
   /** Largest accepted wire message; default 48,000,000 bytes. */
   maxMessageBytes?: number;
+  /** Journal bytes after which storage writes a snapshot and compacts; default: the storage layer's (64 MiB). */
+  compactAfterBytes?: number;
 }
 
 export interface RunningEngine {
@@ -64,6 +66,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   const storage = await openStorage({
     dir: options.dataDir ?? null,
     snapshotSource: () => catalog.snapshot() as Iterable<StoredRecord>,
+    compactAfterBytes: options.compactAfterBytes,
     logger,
   });
   const recovered = storage.recover();

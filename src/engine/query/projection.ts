@@ -98,6 +98,7 @@ function compile(projection: Doc, mode: ProjectionMode): Compiled {
   let hasInclusion = false;
   let hasExclusion = false;
   let positionalCount = 0;
+  let idIncluded = false;
   for (const [rawPath, v] of flat) {
     const spec = mode === 'find' && rawPath.endsWith('.$') && (v === 1 || v === true || (typeRank(v) === TypeRank.Number && toNumber(v) !== 0))
       ? ({ kind: 'positional' } as Spec)
@@ -105,7 +106,7 @@ function compile(projection: Doc, mode: ProjectionMode): Compiled {
     const path = spec.kind === 'positional' ? rawPath.slice(0, -2) : rawPath;
     if (path === '_id' && (spec.kind === 'exclude' || spec.kind === 'include')) {
       excludeId = spec.kind === 'exclude';
-      if (spec.kind === 'include') entries.push([path, spec]);
+      idIncluded = spec.kind === 'include';
       continue;
     }
     if (spec.kind === 'positional') positionalCount++;
@@ -124,7 +125,7 @@ function compile(projection: Doc, mode: ProjectionMode): Compiled {
     entries.push([path, spec]);
   }
   if (positionalCount > 1) throw new MongoError(31276, 'Cannot specify more than one positional projection per query.');
-  const compiled = { entries, inclusion: hasInclusion, excludeId };
+  const compiled = { entries, inclusion: hasInclusion || (idIncluded && !hasExclusion), excludeId };
   cache.set(projection, compiled);
   return compiled;
 }

@@ -253,11 +253,12 @@ const $skip = checked('$skip', (v) => {
   }
 });
 
-const $count = checked('$count', (v) => {
+function $count(coll: Iter, v: unknown): Iter {
   if (typeof v !== 'string' || v === '') throw new MongoError(40156, 'the count field must be a non-empty string');
-  if (v.startsWith('$')) throw new MongoError(40158, "the count field cannot be a $-prefixed path");
+  if (v.startsWith('$')) throw new MongoError(40158, 'the count field cannot be a $-prefixed path');
   if (v.includes('.')) throw new MongoError(40160, "the count field cannot contain '.'");
-});
+  return coll.transform((docs: Doc[]) => Lazy(docs.length === 0 ? [] : [{ [v]: docs.length }]));
+}
 
 const $unwind = checked('$unwind', (v) => {
   const path = isPlainObject(v) ? v.path : v;

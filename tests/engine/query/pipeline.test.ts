@@ -122,6 +122,7 @@ describe('other stages', () => {
     const docs = [{ t: 'a', v: { x: 1 } }, { t: 'b', v: { x: 2 } }, { t: 'a', v: { x: 3 } }];
     expect(run(docs, [{ $sortByCount: '$t' }])).toEqual([{ _id: 'a', count: 2 }, { _id: 'b', count: 1 }]);
     expect(run(docs, [{ $count: 'n' }])).toEqual([{ n: 3 }]);
+    expect(run(docs, [{ $match: { t: 'zzz' } }, { $count: 'n' }])).toEqual([]);
     expect(run(docs, [{ $replaceRoot: { newRoot: '$v' } }, { $skip: 1 }, { $limit: 1 }])).toEqual([{ x: 2 }]);
     expect(run(docs, [{ $facet: { n: [{ $count: 'n' }], top: [{ $sort: { 'v.x': -1 } }, { $limit: 1 }, { $project: { _id: 0, t: 1 } }] } }]))
       .toEqual([{ n: [{ n: 3 }], top: [{ t: 'a' }] }]);

@@ -21,6 +21,11 @@ describe('applyProjection', () => {
     expect(applyProjection(doc(), { a: 1, _id: 0 })).toEqual({ a: 1 });
   });
 
+  it('when only _id is included, then only _id is returned; _id: 1 with exclusions stays an exclusion', () => {
+    expect(applyProjection(doc(), { _id: 1 })).toEqual({ _id: 1 });
+    expect(applyProjection(doc(), { _id: 1, arr: 0, items: 0, b: 0 })).toEqual({ _id: 1, a: 1 });
+  });
+
   it('when excluding fields, including dotted ones through arrays, then the rest remains', () => {
     expect(applyProjection(doc(), { b: 0, arr: 0, 'items.v': 0 })).toEqual({ _id: 1, a: 1, items: [{ k: 1 }, { k: 2 }] });
     expect(applyProjection(doc(), { _id: 0, 'b.c': 0 })).toEqual({ a: 1, b: { d: 3 }, arr: [1, 2, 3, 4], items: [{ k: 1, v: 'x' }, { k: 2, v: 'y' }] });

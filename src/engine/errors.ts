@@ -45,6 +45,7 @@ export const ErrorCodes = {
   CommandNotSupportedOnView: 166,
   ViewDepthLimitExceeded: 149,
   OptionNotSupportedOnView: 167,
+  BSONObjectTooLarge: 10334,
 } as const;
 
 const codeNames: Record<number, string> = Object.fromEntries(

@@ -9,7 +9,13 @@ import { ErrorCodes, MongoError } from '../errors';
 import { encodeOpMsg, encodeOpReply, parseMessage, ProtocolError, type Request } from './wire';
 
 const HEADER_BYTES = 16;
+/** MongoDB's largest reply document: 16 MiB plus its 16 KiB allowance for command overhead. */
+const MAX_REPLY_BYTES = 16 * 1024 * 1024 + 16 * 1024;
 const LEGACY_COMMANDS = new Set(['ismaster', 'isMaster', 'hello']);
+
+function tooLarge(size: number): MongoError {
+  return new MongoError(ErrorCodes.BSONObjectTooLarge, `BSONObj size: ${size} (0x${size.toString(16).toUpperCase()}) is invalid. Size must be between 0 and 16793600(16MB)`);
+}
 
 export interface WireServerOptions {
   catalog: Catalog;
@@ -184,10 +190,19 @@ export class WireServer {
       try {
         body = BSON.serialize(reply, { checkKeys: false, ignoreUndefined: true });
       } catch (error) {
-        const err = new MongoError(ErrorCodes.InternalError, `reply could not be serialized: ${(error as Error).message}`);
+        let size = 0;
+        try {
+          size = BSON.calculateObjectSize(reply, { ignoreUndefined: true });
+        } catch {
+          size = 0;
+        }
+        const err = size > MAX_REPLY_BYTES
+          ? tooLarge(size)
+          : new MongoError(ErrorCodes.InternalError, `reply could not be serialized: ${(error as Error).message}`);
         body = BSON.serialize(err.toReply());
       }
     }
+    if (body.length > MAX_REPLY_BYTES) body = BSON.serialize(tooLarge(body.length).toReply());
     return request.kind === 'query'
       ? encodeOpReply(this.nextResponseId++, request.requestId, body)
       : encodeOpMsg(this.nextResponseId++, request.requestId, body);

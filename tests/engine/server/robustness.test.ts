@@ -69,3 +69,12 @@ test('when $inc or $push hit the wrong type, then MongoDB codes come back', asyn
   const push = await db.command({ update: 'c', updates: [{ q: { _id: 1 }, u: { $push: { a: 1 } } }] });
   expect(push.writeErrors[0].code).toBe(2);
 });
+
+test('when a reply would exceed 16 MiB, then the command fails with code 10334 and the connection stays usable', async () => {
+  const big = 'x'.repeat(1024 * 1024);
+  await db.collection('huge').insertMany(Array.from({ length: 18 }, (_, i) => ({ _id: i as never, s: `${i}${big}` })));
+  const error = await db.collection('huge').distinct('s').catch((e: unknown) => e);
+  expect((error as MongoServerError).code).toBe(10334);
+  expect(await db.collection('huge').countDocuments()).toBe(18);
+  expect((await db.collection('huge').find({}).toArray()).length).toBe(18);
+});

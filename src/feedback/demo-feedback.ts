@@ -104,9 +104,9 @@ function addDays(day: string, days: number): string {
 /** Share of satisfied votes (Hài lòng + Rất hài lòng) for a commune: the inspection's picture of the four former districts. */
 function communeSatisfaction(unitCode: string): number {
   const random = prng(seedOf(`rate:${unitCode}`));
-  if (EXEMPLARY.has(unitCode)) return 0.9 + random() * 0.05;
-  if (LAGGING.has(unitCode)) return 0.67 + random() * 0.08;
-  return 0.78 + random() * 0.09;
+  if (EXEMPLARY.has(unitCode)) return 0.92 + random() * 0.04;
+  if (LAGGING.has(unitCode)) return 0.68 + random() * 0.07;
+  return 0.77 + random() * 0.08;
 }
 
 /** Votes expected on a local day: weekdays busy (Monday busiest), Saturday morning light, Sunday and holidays closed. */

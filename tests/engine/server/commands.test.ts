@@ -572,3 +572,13 @@ describe('views', () => {
     expect((await db.listCollections({ name: 'big' }).toArray())).toEqual([]);
   });
 });
+
+describe('stored documents are never changed by reads', () => {
+  test('when pipelines rewrite nested fields and arrays, then the stored documents stay as they were', async () => {
+    await col('imm').insertOne({ _id: 1, nested: { a: 1 }, arr: [{ k: 1 }, { k: 2 }] });
+    await col('imm').aggregate([{ $set: { 'nested.a': 99, 'nested.b': 2 } }, { $unwind: '$arr' }, { $set: { 'arr.k': 0 } }]).toArray();
+    await col('imm').aggregate([{ $lookup: { from: 'imm', localField: '_id', foreignField: '_id', as: 'self' } }, { $set: { 'self.nested.a': 5 } }]).toArray();
+    await col('imm').find({}, { projection: { 'nested.a': 1 } }).toArray();
+    expect(await col('imm').findOne({ _id: 1 })).toEqual({ _id: 1, nested: { a: 1 }, arr: [{ k: 1 }, { k: 2 }] });
+  });
+});

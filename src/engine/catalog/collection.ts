@@ -190,14 +190,12 @@ export class Collection {
       }
     }
     const index = new Index(spec);
-    const built: Array<[Rec, string[]]> = [];
     for (const rec of this.records.values()) {
       const keys = index.keysOf(rec.doc);
       if (keys.length === 0) continue;
       const conflict = index.findConflict(keys, rec);
       if (conflict) throw index.duplicateError(this.ns, rec.doc, conflict.key);
       index.add(rec, keys);
-      built.push([rec, keys]);
     }
     this.indexes.set(spec.name, index);
     return 'created';

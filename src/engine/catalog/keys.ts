@@ -162,13 +162,6 @@ export function complement(encoded: string): string {
   return out;
 }
 
-/** The key under which a document is stored in its collection, derived from its _id. */
-export function idKey(id: unknown): string {
-  if (id instanceof ObjectId) return '\u0080' + id.toHexString();
-  if (typeof id === 'string') return encodeValue(id);
-  return encodeValue(id);
-}
-
 /**
  * The values an index on `path` sees in a document, following arrays like MongoDB's multikey indexes:
  * each array element is a separate key; a missing field is null; an empty array at the leaf is its own key.

@@ -135,7 +135,7 @@ function sortDirection(index: Index, sortKeys: Array<[string, 1 | -1]>, conds: M
 }
 
 function evaluate(index: Index, conds: Map<string, FieldConditions>, sortKeys: Array<[string, 1 | -1]>): Candidate | undefined {
-  if (!index.maintained || index.partial) return undefined;
+  if (!index.maintained || index.partial || index.spec.hidden === true) return undefined;
   let eqCount = 0;
   let points = 1;
   while (eqCount < index.fields.length) {

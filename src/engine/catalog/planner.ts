@@ -20,8 +20,10 @@ interface FieldConditions {
 }
 
 export interface PlanStats {
-  stage: 'COLLSCAN' | 'IXSCAN' | 'IDHACK';
+  stage: 'COLLSCAN' | 'IXSCAN' | 'IDHACK' | 'OR';
   indexName?: string;
+  /** For OR plans: the index of each branch, in order. */
+  indexNames?: string[];
   keyPattern?: Document;
   isMultiKey?: boolean;
   direction?: 'forward' | 'backward';
@@ -251,6 +253,76 @@ function prefixesFor(index: Index, conds: Map<string, FieldConditions>, eqCount:
   return [...new Set(prefixes)].sort();
 }
 
+type BranchPlan = { ids: unknown[] } | { candidate: Candidate; conds: Map<string, FieldConditions> };
+
+/**
+ * A top-level $or whose every branch can use an index (or _id) is answered by the union of those scans;
+ * returns undefined when some branch would need a collection scan anyway.
+ */
+function planOr(
+  coll: Collection,
+  filter: Document,
+  conds: Map<string, FieldConditions>,
+  predicate: (doc: Document) => boolean,
+  limit: number,
+): { recs: Rec[]; stats: PlanStats } | undefined {
+  const branches = filter.$or;
+  if (!Array.isArray(branches) || branches.length === 0 || !branches.every(isPlainObject)) return undefined;
+  const plans: BranchPlan[] = [];
+  for (const branch of branches) {
+    const merged = new Map(conds);
+    for (const [path, c] of extractConditions(branch)) merged.set(path, c);
+    const ids = merged.get('_id')?.points;
+    if (ids) {
+      plans.push({ ids });
+      continue;
+    }
+    let best: Candidate | undefined;
+    for (const index of coll.indexes.values()) {
+      const c = evaluate(index, merged, []);
+      if (c && (!best || c.score > best.score)) best = c;
+    }
+    if (!best) return undefined;
+    plans.push({ candidate: best, conds: merged });
+  }
+  const seen = new Set<Rec>();
+  const recs: Rec[] = [];
+  const names: string[] = [];
+  let keysExamined = 0;
+  let docsExamined = 0;
+  const visit = (rec: Rec): boolean => {
+    if (seen.has(rec)) return true;
+    seen.add(rec);
+    docsExamined++;
+    if (predicate(rec.doc)) recs.push(rec);
+    return recs.length < limit;
+  };
+  outer: for (const plan of plans) {
+    if ('ids' in plan) {
+      names.push('_id_');
+      for (const id of plan.ids) {
+        keysExamined++;
+        const rec = coll.records.get(encodeValue(id));
+        if (rec && !visit(rec)) break outer;
+      }
+      continue;
+    }
+    const { index, eqCount, range } = plan.candidate;
+    names.push(index.name);
+    const rangeDir = eqCount < index.fields.length ? index.fields[eqCount].dir : 1;
+    for (const prefix of prefixesFor(index, plan.conds, eqCount)) {
+      for (const e of scanIndex(index, boundsFor(prefix, rangeDir, range), false)) {
+        keysExamined++;
+        if (!visit(e.r)) break outer;
+      }
+    }
+  }
+  return {
+    recs,
+    stats: { stage: 'OR', indexNames: names, keysExamined, docsExamined, nReturned: recs.length, sortedByIndex: false },
+  };
+}
+
 /** Finds the records matching a filter, using the best index available. */
 export function findMatches(coll: Collection, filter: Document, options: MatchOptions = {}): MatchResult {
   const predicate = options.predicate ?? compileFilter(filter ?? {});
@@ -289,6 +361,11 @@ export function findMatches(coll: Collection, filter: Document, options: MatchOp
       const c = evaluate(index, conds, sortKeys);
       if (c && (!best || c.score > best.score)) best = c;
     }
+  }
+
+  if (!best && !hinted) {
+    const union = planOr(coll, filter, conds, predicate, sortKeys.length === 0 ? limit : Infinity);
+    if (union) return { ...union, sorted: sortKeys.length === 0 };
   }
 
   if (!best) {

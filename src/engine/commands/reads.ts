@@ -225,6 +225,16 @@ export function explainPlan(ns: string, filter: Document, stats: PlanStats, extr
   let plan: Document;
   if (stats.stage === 'COLLSCAN') plan = { stage: 'COLLSCAN', filter, direction: 'forward' };
   else if (stats.stage === 'IDHACK') plan = { stage: 'IDHACK' };
+  else if (stats.stage === 'OR') {
+    plan = {
+      stage: 'SUBPLAN',
+      inputStage: {
+        stage: 'FETCH',
+        filter,
+        inputStage: { stage: 'OR', inputStages: (stats.indexNames ?? []).map((indexName) => ({ stage: 'IXSCAN', indexName })) },
+      },
+    };
+  }
   else {
     plan = {
       stage: 'FETCH',

@@ -282,6 +282,14 @@ describe('index use', () => {
     expect(docs.length).toBe(Array.from({ length: 500 }, (_, i) => i).filter((i) => i % 7 === 3 || (i + 1) % 7 === 3).length);
   });
 
+  test('when every $or branch can use an index, then the plan is a union of index scans', async () => {
+    const plan = await explain({ $or: [{ score: 7 }, { unit: 'u3', createdAt: { $lt: new Date(Date.UTC(2026, 0, 3)) } }] });
+    expect(JSON.stringify(plan.queryPlanner.winningPlan)).toContain('"stage":"OR"');
+    expect(plan.executionStats.totalDocsExamined).toBeLessThan(100);
+    const fallback = await explain({ $or: [{ score: 7 }, { nothing: 1 }] });
+    expect(accessStage(fallback.queryPlanner.winningPlan).stage).toBe('COLLSCAN');
+  });
+
   test('when aggregate starts with $match on an indexed field, then explain shows the index', async () => {
     const plan = await col('p').aggregate([{ $match: { score: 3 } }, { $group: { _id: null, n: { $sum: 1 } } }]).explain();
     expect(JSON.stringify(plan)).toContain('score_1');
@@ -327,6 +335,8 @@ describe('index answers equal a full scan', () => {
       { a: { $in: [1, 's1', null] } }, { a: { $gt: 's5' } }, { a: { $lt: new Date(Date.UTC(2026, 0, 10)) } },
       { g: 2, b: { $gt: 0 } }, { g: { $in: [1, 3] }, b: { $lte: 10 } }, { g: 0 }, { g: 1, b: null },
       { g: 3, b: { $gte: 's2', $lt: 's9' } }, { a: { $gt: 5, $lt: 10 } }, { a: true }, { g: 2, b: { $lt: 5, $gt: -5 } },
+      { $or: [{ a: 3 }, { g: 1, b: { $gt: 2 } }, { _id: { $in: [5, 7] } }] }, { $or: [{ a: null }, { a: { $gte: 's3' } }] },
+      { $or: [{ a: 1 }, { nothing: 1 }] }, { g: 2, $or: [{ a: { $lt: 0 } }, { b: 's4' }] },
     ];
     const sorts: Array<Document | undefined> = [undefined, { a: 1 }, { a: -1, _id: 1 }, { b: -1, _id: 1 }, { g: 1, b: -1 }];
     for (const q of queries) {

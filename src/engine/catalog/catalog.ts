@@ -15,6 +15,7 @@ export type JournalRecord =
   | { t: 'dropIndex'; ns: string; name: string }
   | { t: 'dropDatabase'; db: string }
   | { t: 'collMod'; ns: string; options: Document }
+  | { t: 'rename'; from: string; to: string }
   | { t: 'modifyIndex'; ns: string; name: string; changes: Document };
 
 export function splitNs(ns: string): { db: string; coll: string } {
@@ -88,6 +89,21 @@ export class Catalog {
     colls.set(coll.name, coll);
   }
 
+  /** Moves a collection (documents and indexes) to a new namespace; the target must not exist. */
+  renameCollection(from: string, to: string): void {
+    const src = splitNs(from);
+    const dst = splitNs(to);
+    validateDbName(dst.db);
+    validateCollectionName(dst.db, dst.coll);
+    const coll = this.getCollection(src.db, src.coll);
+    if (!coll) throw new MongoError(ErrorCodes.NamespaceNotFound, `Source collection ${from} does not exist`);
+    if (this.getCollection(dst.db, dst.coll)) throw new MongoError(ErrorCodes.NamespaceExists, `target namespace exists`);
+    this.dropCollection(src.db, src.coll);
+    coll.db = dst.db;
+    coll.name = dst.coll;
+    this.replaceCollection(coll);
+  }
+
   dropDatabase(db: string): boolean {
     return this.databases.delete(db);
   }
@@ -96,6 +112,12 @@ export class Catalog {
   apply(record: JournalRecord): void {
     if (record.t === 'dropDatabase') {
       this.dropDatabase(record.db);
+      return;
+    }
+    if (record.t === 'rename') {
+      const to = splitNs(record.to);
+      this.dropCollection(to.db, to.coll);
+      this.renameCollection(record.from, record.to);
       return;
     }
     const { db, coll: name } = splitNs(record.ns);

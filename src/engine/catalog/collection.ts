@@ -35,8 +35,8 @@ export class Collection {
   private _options: Document = {};
 
   constructor(
-    readonly db: string,
-    readonly name: string,
+    public db: string,
+    public name: string,
     options: Document = {},
   ) {
     this.indexes.set(ID_INDEX_NAME, new Index({ v: 2, key: { _id: 1 }, name: ID_INDEX_NAME }));

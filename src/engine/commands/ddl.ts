@@ -2,7 +2,7 @@
 import { UUID, type Document } from 'bson';
 import { ErrorCodes, MongoError } from '../errors';
 import type { JournalRecord } from '../catalog/catalog';
-import { validateCollectionName } from '../catalog/catalog';
+import { splitNs, validateCollectionName } from '../catalog/catalog';
 import { ID_INDEX_NAME, type Collection } from '../catalog/collection';
 import type { IndexSpec } from '../catalog/index-store';
 import { encodeValue } from '../catalog/keys';
@@ -309,6 +309,31 @@ const collMod: CommandHandler = async (cmd, ctx) => {
   return reply;
 };
 
+const renameCollection: CommandHandler = async (cmd, ctx) => {
+  if (ctx.db !== 'admin') throw new MongoError(13, 'renameCollection may only be run against the admin database.');
+  const from = cmd.renameCollection;
+  const to = cmd.to;
+  if (typeof from !== 'string' || typeof to !== 'string') {
+    throw new MongoError(ErrorCodes.TypeMismatch, "'renameCollection' and 'to' must be namespace strings");
+  }
+  if (from === to) throw new MongoError(ErrorCodes.IllegalOperation, "Can't rename a collection to itself");
+  const src = splitNs(from);
+  const dst = splitNs(to);
+  const source = ctx.catalog.getCollection(src.db, src.coll);
+  if (!source) throw new MongoError(ErrorCodes.NamespaceNotFound, `Source collection ${from} does not exist`);
+  assertNotView(source);
+  const records: JournalRecord[] = [];
+  if (ctx.catalog.getCollection(dst.db, dst.coll)) {
+    if (cmd.dropTarget !== true) throw new MongoError(ErrorCodes.NamespaceExists, 'target namespace exists');
+    ctx.catalog.dropCollection(dst.db, dst.coll);
+    records.push({ t: 'drop', ns: to });
+  }
+  ctx.catalog.renameCollection(from, to);
+  records.push({ t: 'rename', from, to });
+  await ctx.commit(records);
+  return { ok: 1 };
+};
+
 export const ddlCommands: Record<string, CommandHandler> = {
   create,
   drop,
@@ -319,4 +344,5 @@ export const ddlCommands: Record<string, CommandHandler> = {
   dropIndexes,
   deleteIndexes: dropIndexes,
   collMod,
+  renameCollection,
 };

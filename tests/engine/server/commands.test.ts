@@ -582,3 +582,21 @@ describe('stored documents are never changed by reads', () => {
     expect(await col('imm').findOne({ _id: 1 })).toEqual({ _id: 1, nested: { a: 1 }, arr: [{ k: 1 }, { k: 2 }] });
   });
 });
+
+describe('renameCollection', () => {
+  test('when a collection is renamed, then documents and indexes move and dropTarget replaces an existing target', async () => {
+    await col('r1').insertMany([{ _id: 1, k: 'a' }, { _id: 2, k: 'b' }]);
+    await col('r1').createIndex({ k: 1 }, { unique: true });
+    await col('r1').rename('r2');
+    expect(await col('r2').countDocuments()).toBe(2);
+    expect((await col('r2').indexes()).map((i) => i.name)).toEqual(['_id_', 'k_1']);
+    expect(await col('r1').countDocuments()).toBe(0);
+    await col('r3').insertOne({ _id: 9 });
+    const exists = await col('r2').rename('r3').catch((e: unknown) => e);
+    expect((exists as MongoServerError).code).toBe(48);
+    await col('r2').rename('r3', { dropTarget: true });
+    expect((await col('r3').find().toArray()).map((d) => d._id)).toEqual([1, 2]);
+    const missing = await col('nothing').rename('r4').catch((e: unknown) => e);
+    expect((missing as MongoServerError).code).toBe(26);
+  });
+});

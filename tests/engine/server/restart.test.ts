@@ -29,6 +29,8 @@ maybe('restart on a data directory', () => {
     }
     await coll.deleteMany({ _id: { $gte: 900 } });
     await coll.updateOne({ _id: 7 }, { $set: { tag: 'seven' } });
+    await client.db('rs').collection('tmp').insertOne({ _id: 'moved' } as never);
+    await client.db('rs').collection('tmp').rename('moved');
     const expected = await coll.find().sort({ _id: 1 }).toArray();
     await client.close();
     await engine.close();
@@ -39,6 +41,8 @@ maybe('restart on a data directory', () => {
     try {
       const coll2 = client2.db('rs').collection<{ _id: number; v: number; tag?: string }>('items');
       expect(await coll2.find().sort({ _id: 1 }).toArray()).toEqual(expected);
+      expect(await client2.db('rs').collection('moved').countDocuments()).toBe(1);
+      expect(await client2.db('rs').collection('tmp').countDocuments()).toBe(0);
       const dup = await coll2.updateOne({ _id: 8 }, { $set: { tag: 'seven' } }).catch((e: unknown) => e);
       expect((dup as { code?: number }).code).toBe(11000);
       const plan = await coll2.find({ tag: 'seven' }).explain('executionStats');

@@ -61,7 +61,11 @@ const create: CommandHandler = async (cmd, ctx) => {
   }
   checkCollation(options.collation);
   if (options.capped === true) throw new MongoError(ErrorCodes.NotImplemented, 'capped collections are not supported by the embedded engine');
-  if (options.timeseries !== undefined) throw new MongoError(ErrorCodes.NotImplemented, 'time series collections are not supported by the embedded engine');
+  for (const option of ['timeseries', 'clusteredIndex', 'expireAfterSeconds', 'encryptedFields']) {
+    if (options[option] !== undefined) {
+      throw new MongoError(ErrorCodes.NotImplemented, `the '${option}' collection option is not supported by the embedded engine`);
+    }
+  }
   if (options.viewOn !== undefined) {
     if (typeof options.viewOn !== 'string' || options.viewOn === '') throw new MongoError(ErrorCodes.TypeMismatch, "'viewOn' must be a non-empty string");
     const pipeline = options.pipeline ?? [];

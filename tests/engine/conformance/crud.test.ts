@@ -1,5 +1,5 @@
 // Conformance: CRUD through the official driver, as a MongoDB server answers it.
-import { MongoBulkWriteError, MongoServerError, ObjectId, type Collection, type Db, type Document, type MongoClient } from 'mongodb';
+import { Decimal128, Double, Int32, Long, MongoBulkWriteError, MongoServerError, ObjectId, type Collection, type Db, type Document, type MongoClient } from 'mongodb';
 import { startTestDatabase, type TestDatabase } from '../../helpers/database';
 import { connectClient, rejectionOf, type LooseDoc } from './support';
 
@@ -83,6 +83,55 @@ describe('insert', () => {
     const stored = await coll.findOne({ _id: id });
     expect(stored).toEqual({ _id: id, at, n: 1.5, i: 7, s: 'ư', nested: { list: [1, 'two', null] }, yes: true });
     expect(stored?.at).toBeInstanceOf(Date);
+  });
+});
+
+describe('numeric types', () => {
+  /** A stored document read back without promoting BSON numbers to JavaScript numbers. */
+  async function raw(coll: Collection<LooseDoc>, id: number): Promise<Document | null> {
+    return coll.findOne({ _id: id }, { promoteValues: false, promoteLongs: false });
+  }
+
+  test('when int, double, long and decimal values are stored, then each comes back with its own type and value', async () => {
+    const coll = freshCollection();
+    await coll.insertOne({ _id: 1, i: new Int32(2), d: new Double(2), l: Long.fromString('9007199254740993'), dec: Decimal128.fromString('0.1') });
+    const doc = await raw(coll, 1);
+    expect(doc?.i).toBeInstanceOf(Int32);
+    expect(doc?.d).toBeInstanceOf(Double);
+    expect(doc?.l).toBeInstanceOf(Long);
+    expect(String(doc?.l)).toBe('9007199254740993');
+    expect(doc?.dec).toBeInstanceOf(Decimal128);
+    expect(String(doc?.dec)).toBe('0.1');
+    const types = await coll.aggregate([{ $project: { _id: 0, i: { $type: '$i' }, d: { $type: '$d' }, l: { $type: '$l' } } }]).toArray();
+    expect(types).toEqual([{ i: 'int', d: 'double', l: 'long' }]);
+  });
+
+  test('when $inc and $mul mix numeric types, then the result type follows MongoDB', async () => {
+    const coll = freshCollection();
+    await coll.insertOne({ _id: 1, i: new Int32(5), max: new Int32(2147483647), d: new Double(1), l: Long.fromNumber(5), m: new Int32(6) });
+    await coll.updateOne({ _id: 1 }, { $inc: { i: new Int32(1), max: new Int32(1), d: new Int32(1), l: new Int32(1) }, $mul: { m: new Double(1.5) } });
+    const types = await coll
+      .aggregate([{ $project: { _id: 0, i: { $type: '$i' }, max: { $type: '$max' }, d: { $type: '$d' }, l: { $type: '$l' }, m: { $type: '$m' } } }])
+      .toArray();
+    expect(types).toEqual([{ i: 'int', max: 'long', d: 'double', l: 'long', m: 'double' }]);
+    const doc = await raw(coll, 1);
+    expect(String(doc?.max)).toBe('2147483648');
+    expect(Number(doc?.m)).toBe(9);
+  });
+
+  test('when $sum and $avg run, then $avg is a double and $sum keeps long when its inputs are long', async () => {
+    const coll = freshCollection();
+    await coll.insertMany([
+      { _id: 1, l: Long.fromNumber(2), i: new Int32(2) },
+      { _id: 2, l: Long.fromNumber(4), i: new Int32(4) },
+    ]);
+    const [result] = await coll
+      .aggregate([
+        { $group: { _id: null, sl: { $sum: '$l' }, si: { $sum: '$i' }, avg: { $avg: '$i' } } },
+        { $project: { _id: 0, sl: { $type: '$sl' }, si: { $type: '$si' }, avg: { $type: '$avg' }, value: '$avg' } },
+      ])
+      .toArray();
+    expect(result).toEqual({ sl: 'long', si: 'int', avg: 'double', value: 3 });
   });
 });
 

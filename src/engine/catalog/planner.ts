@@ -136,8 +136,31 @@ function sortDirection(index: Index, sortKeys: Array<[string, 1 | -1]>, conds: M
   return undefined;
 }
 
+/**
+ * Whether the query's conditions guarantee every match is covered by a partial index. Understood: equality on a
+ * field the partial filter also fixes to the same value, and `$exists: true` met by a non-null equality or a range.
+ */
+function impliesPartialFilter(partial: Document, conds: Map<string, FieldConditions>): boolean {
+  for (const [path, expected] of Object.entries(partial)) {
+    const c = conds.get(path);
+    if (!c) return false;
+    if (isPlainObject(expected) && Object.keys(expected).some((k) => k.startsWith('$'))) {
+      const ops = Object.keys(expected);
+      if (ops.length !== 1 || ops[0] !== '$exists' || expected.$exists !== true) return false;
+      const nonNullPoints = c.points !== undefined && c.points.every((p) => p !== null && p !== undefined);
+      if (!nonNullPoints && !c.lower && !c.upper) return false;
+      continue;
+    }
+    if (!c.points || c.points.length === 0) return false;
+    const want = encodeValue(expected);
+    if (!c.points.every((p) => encodeValue(p) === want)) return false;
+  }
+  return true;
+}
+
 function evaluate(index: Index, conds: Map<string, FieldConditions>, sortKeys: Array<[string, 1 | -1]>): Candidate | undefined {
-  if (!index.maintained || index.partial || index.spec.hidden === true) return undefined;
+  if (!index.maintained || index.spec.hidden === true) return undefined;
+  if (index.partial && !impliesPartialFilter(index.spec.partialFilterExpression as Document, conds)) return undefined;
   let eqCount = 0;
   let points = 1;
   while (eqCount < index.fields.length) {

@@ -117,6 +117,12 @@ describe('unique indexes', () => {
     await c.insertMany([{ phone: '1', active: false }, { phone: '1', active: false }, { phone: '1', active: true }]);
     await failure(c.insertOne({ phone: '1', active: true }));
     expect(await c.countDocuments({ phone: '1' })).toBe(3);
+    const covered = await c.find({ phone: '1', active: true }).explain('executionStats');
+    expect(JSON.stringify(covered.queryPlanner.winningPlan)).toContain('phone_1');
+    expect(covered.executionStats.nReturned).toBe(1);
+    const uncovered = await c.find({ phone: '1' }).explain('executionStats');
+    expect(JSON.stringify(uncovered.queryPlanner.winningPlan)).toContain('COLLSCAN');
+    expect(uncovered.executionStats.nReturned).toBe(3);
   });
 
   test('when a unique index is built over duplicate data, then it fails and is not created', async () => {

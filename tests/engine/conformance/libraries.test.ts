@@ -21,7 +21,7 @@ afterAll(async () => {
   await database?.stop();
 });
 
-test('when connect-mongo stores, reads, touches and destroys a session, then each step is visible', async () => {
+test('when connect-mongo stores, reads, replaces and destroys a session, then each step is visible', async () => {
   const storeClient = await connectClient(database);
   const store = MongoStore.create({ client: storeClient, dbName: database.dbName, collectionName: 'sessions', ttl: 3600 });
   const get = promisify(store.get.bind(store)) as (sid: string) => Promise<SessionData | null | undefined>;

@@ -1,5 +1,5 @@
 // Conformance: an engine process killed with SIGKILL mid-write reopens with every acknowledged write, once.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
@@ -183,4 +183,53 @@ embeddedOnly(
     }
   },
   90000,
+);
+
+embeddedOnly(
+  'when the journal ends in a torn record, then the engine reopens with every complete write and drops the tail',
+  async () => {
+    const tornDir = await mkdtemp(path.join(tmpdir(), 'engine-torn-'));
+    try {
+      const engine = await startChildEngine(tornDir);
+      const client = new MongoClient(engine.uri);
+      try {
+        await client.connect();
+        const coll = client.db('durable').collection<LooseDoc>('torn');
+        for (let n = 0; n < 20; n += 1) await coll.insertOne({ _id: n, payload });
+      } finally {
+        await client.close();
+        engine.process.kill('SIGKILL');
+        await engine.exited;
+      }
+      const journals = (await readdir(tornDir)).filter((name) => /^journal-\d+\.log$/.test(name)).sort();
+      expect(journals.length).toBeGreaterThan(0);
+      // A write cut short by the crash: a plausible frame start followed by too few bytes.
+      await appendFile(path.join(tornDir, journals[journals.length - 1]), Buffer.from([0x4a, 0x52, 0x4e, 0x4c, 0xff, 0x00, 0x00, 0x10, 1, 2, 3]));
+      const reopened = await startChildEngine(tornDir);
+      const check = new MongoClient(reopened.uri);
+      try {
+        await check.connect();
+        const ids = (await check.db('durable').collection<LooseDoc>('torn').find().sort({ _id: 1 }).toArray()).map((doc) => doc._id);
+        expect(ids).toEqual(Array.from({ length: 20 }, (_, n) => n));
+        await check.db('durable').collection<LooseDoc>('torn').insertOne({ _id: 20, payload });
+      } finally {
+        await check.close();
+        reopened.process.kill('SIGTERM');
+        await reopened.exited;
+      }
+      const third = await startChildEngine(tornDir);
+      const again = new MongoClient(third.uri);
+      try {
+        await again.connect();
+        expect(await again.db('durable').collection<LooseDoc>('torn').countDocuments()).toBe(21);
+      } finally {
+        await again.close();
+        third.process.kill('SIGTERM');
+        await third.exited;
+      }
+    } finally {
+      await rm(tornDir, { recursive: true, force: true });
+    }
+  },
+  120000,
 );

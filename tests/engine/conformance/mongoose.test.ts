@@ -233,6 +233,45 @@ test('when a session is started and used without a transaction, then reads and w
   }
 });
 
+test('when a query cursor is consumed with eachAsync, then every document arrives once across batches', async () => {
+  const { Citizen } = models();
+  await Citizen.insertMany(Array.from({ length: 140 }, (_, i) => ({ email: `c${i}@x.vn`, name: `C ${i}`, age: i })));
+  const seen: number[] = [];
+  await Citizen.find({ age: { $gte: 10 } }).sort({ age: 1 }).batchSize(50).lean().cursor().eachAsync((doc) => {
+    seen.push(doc.age ?? -1);
+  });
+  expect(seen).toEqual(Array.from({ length: 130 }, (_, i) => i + 10));
+  const grouped: number[] = [];
+  for await (const row of Citizen.aggregate<{ _id: number; n: number }>([
+    { $group: { _id: { $mod: ['$age', 3] }, n: { $sum: 1 } } },
+    { $sort: { _id: 1 } },
+  ]).cursor({ batchSize: 1 })) {
+    grouped.push(row.n);
+  }
+  expect(grouped).toEqual([47, 47, 46]);
+});
+
+test('when Model.bulkWrite mixes operations and an upsert applies defaults, then the results are MongoDB\'s', async () => {
+  const { Citizen } = models();
+  await Citizen.create({ email: 'b1@x.vn', name: 'B1', age: 1 });
+  const result = await Citizen.bulkWrite([
+    { insertOne: { document: { email: 'b2@x.vn', name: 'B2', age: 2 } } },
+    { updateOne: { filter: { email: 'b1@x.vn' }, update: { $inc: { age: 10 } } } },
+    { updateOne: { filter: { email: 'b3@x.vn' }, update: { $set: { name: 'B3' } }, upsert: true } },
+    { deleteOne: { filter: { email: 'b2@x.vn' } } },
+  ]);
+  expect({ inserted: result.insertedCount, modified: result.modifiedCount, upserted: result.upsertedCount, deleted: result.deletedCount }).toEqual({
+    inserted: 1,
+    modified: 1,
+    upserted: 1,
+    deleted: 1,
+  });
+  const upserted = await Citizen.findOne({ email: 'b3@x.vn' }).lean();
+  expect(upserted).toMatchObject({ name: 'B3', tags: [] });
+  expect(upserted?.createdAt).toBeInstanceOf(Date);
+  expect((await Citizen.findOne({ email: 'b1@x.vn' }).lean())?.age).toBe(11);
+});
+
 test('when syncIndexes runs, then the schema indexes exist on the server', async () => {
   const { Citizen } = models();
   await Citizen.syncIndexes();

@@ -193,6 +193,27 @@ describe('find', () => {
     expect((await coll.distinct('tags', { city: 'Huế' })).sort()).toEqual(['a', 'b', 'c']);
   });
 
+  test('when strings are compared, then the order is that of their UTF-8 bytes (emoji after U+FF21), with or without an index', async () => {
+    const strings = freshCollection();
+    await strings.insertMany([
+      { _id: 1, s: '\uFF21' },
+      { _id: 2, s: '\u{1F600}' },
+      { _id: 3, s: 'z' },
+      { _id: 4, s: 'ế' },
+    ]);
+    const order = async (): Promise<unknown[]> => (await strings.find().sort({ s: 1 }).toArray()).map((doc) => doc._id);
+    const above = async (): Promise<unknown[]> => (await strings.find({ s: { $gt: '\uFF21' } }).toArray()).map((doc) => doc._id);
+    expect(await order()).toEqual([3, 4, 1, 2]);
+    expect(await above()).toEqual([2]);
+    await strings.createIndex({ s: 1 });
+    expect(await order()).toEqual([3, 4, 1, 2]);
+    expect(await above()).toEqual([2]);
+    const [computed] = await strings
+      .aggregate([{ $group: { _id: null, max: { $max: '$s' }, cmp: { $first: { $cmp: ['\uFF21', '\u{1F600}'] } } } }])
+      .toArray();
+    expect(computed).toEqual({ _id: null, max: '\u{1F600}', cmp: -1 });
+  });
+
   test('when values of different BSON types are sorted, then they follow MongoDB type order', async () => {
     const mixed = freshCollection();
     const oid = new ObjectId('650000000000000000000000');

@@ -1,5 +1,5 @@
 // Conformance: unique, compound, sparse, partial and TTL indexes, and their use by queries (explain).
-import { MongoClient, MongoServerError, type Collection, type Db, type Document } from 'mongodb';
+import { Double, Long, MongoClient, MongoServerError, type Collection, type Db, type Document } from 'mongodb';
 import { startEngine } from '../../../src/engine';
 import { startTestDatabase, type TestDatabase } from '../../helpers/database';
 import { connectClient, embeddedOnly, planStages, rejectionOf, type LooseDoc } from './support';
@@ -229,6 +229,27 @@ describe('index use (explain)', () => {
     expect(viaIndex.map((doc) => doc.t)).toEqual([103, 113, 123, 133, 143]);
     const byCode = await coll.find({ code: { $in: ['c1', 'c199', 'nope'] } }).sort({ t: 1 }).toArray();
     expect(byCode.map((doc) => doc.t)).toEqual([1, 199]);
+  });
+});
+
+describe('index keys', () => {
+  test('when longs beyond 2^53 are indexed, then range and equality queries compare them exactly, as a scan does', async () => {
+    const coll = freshCollection('longs');
+    await coll.insertMany([
+      { _id: 1, v: new Double(9007199254740992) },
+      { _id: 2, v: Long.fromString('9007199254740993') },
+      { _id: 3, v: Long.fromString('9007199254740995') },
+      { _id: 4, v: 5 },
+    ]);
+    const ask = async (): Promise<unknown[][]> => [
+      (await coll.find({ v: { $gt: new Double(9007199254740992) } }).sort({ _id: 1 }).toArray()).map((doc) => doc._id),
+      (await coll.find({ v: Long.fromString('9007199254740993') }).toArray()).map((doc) => doc._id),
+      (await coll.find({ v: { $gte: Long.fromString('9007199254740993'), $lt: Long.fromString('9007199254740995') } }).toArray()).map((doc) => doc._id),
+    ];
+    const expected = [[2, 3], [2], [2]];
+    expect(await ask()).toEqual(expected);
+    await coll.createIndex({ v: 1 });
+    expect(await ask()).toEqual(expected);
   });
 });
 

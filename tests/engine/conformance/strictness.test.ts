@@ -66,6 +66,13 @@ test('when $push targets a non-array, then the update fails with BadValue (2) an
   expect(await db.collection<LooseDoc>('items').findOne({ _id: 1 })).toMatchObject({ list: 'not an array' });
 });
 
+test('when $rename reads through an array, then the update fails with BadValue (2) and nothing changes', async () => {
+  await db.collection<LooseDoc>('renames').insertOne({ _id: 1, a: [{ b: 1 }] });
+  const error = await rejectionOf(db.collection<LooseDoc>('renames').updateOne({ _id: 1 }, { $rename: { 'a.b': 'c' } }));
+  expect(error.code).toBe(2);
+  expect(await db.collection<LooseDoc>('renames').findOne({ _id: 1 })).toEqual({ _id: 1, a: [{ b: 1 }] });
+});
+
 test('when a transaction is attempted on a standalone, then it fails with code 20 and nothing is written', async () => {
   if (!(await isStandalone(client))) {
     // A replica set or mongos runs the transaction; this check only describes a standalone server.

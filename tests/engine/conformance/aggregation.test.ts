@@ -324,3 +324,20 @@ test('when expressions use $cond, $ifNull, $switch, $concat, $toString and $roun
   ]);
   expect(docs).toEqual([{ label: 'B-4', kind: 'cheap', tags: [], size: 'L', ratio: 1.67 }]);
 });
+
+test('when string expressions measure Vietnamese text, then code points and UTF-8 bytes are counted like MongoDB', async () => {
+  const docs = await run([
+    { $match: { _id: 1 } },
+    {
+      $project: {
+        _id: 0,
+        cp: { $strLenCP: 'Thước Đo 😀' },
+        bytes: { $strLenBytes: 'Thước Đo 😀' },
+        sub: { $substrCP: ['Thước Đo 😀', 6, 2] },
+        atCP: { $indexOfCP: ['Thước Đo 😀', 'Đ'] },
+        atByte: { $indexOfBytes: ['Thước Đo 😀', 'Đ'] },
+      },
+    },
+  ]);
+  expect(docs).toEqual([{ cp: 10, bytes: 17, sub: 'Đo', atCP: 6, atByte: 9 }]);
+});

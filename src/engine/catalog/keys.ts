@@ -42,9 +42,21 @@ function encodeNumber(x: number): string {
   return hex8(hi) + hex8(lo);
 }
 
+/**
+ * JS compares UTF-16 code units; MongoDB orders strings by code point (UTF-8 bytes). Moving U+E000–U+FFFF below
+ * the surrogates (and the surrogates to the top) makes the code-unit order of the result the code-point order.
+ */
+function codePointOrdered(s: string): string {
+  return s.replace(/[\ud800-\uffff]/g, (c) => {
+    const unit = c.charCodeAt(0);
+    return String.fromCharCode(unit >= 0xe000 ? unit - 0x800 : unit + 0x2000);
+  });
+}
+
 function escapeString(s: string): string {
-  if (s.indexOf('\u0000') < 0 && s.indexOf('\u0001') < 0) return s;
-  return s.replace(/[\u0000\u0001]/g, (c) => (c === '\u0000' ? '\u0001\u0001' : '\u0001\u0002'));
+  const ordered = /[\ud800-\uffff]/.test(s) ? codePointOrdered(s) : s;
+  if (ordered.indexOf('\u0000') < 0 && ordered.indexOf('\u0001') < 0) return ordered;
+  return ordered.replace(/[\u0000\u0001]/g, (c) => (c === '\u0000' ? '\u0001\u0001' : '\u0001\u0002'));
 }
 
 /** The type class of a value (missing and undefined are nullish). */

@@ -139,8 +139,26 @@ function cmpNum(x: number, y: number): number {
   return xn ? -1 : 1;
 }
 
+function isSurrogate(unit: number): boolean {
+  return unit >= 0xd800 && unit <= 0xdfff;
+}
+
+/**
+ * MongoDB's simple collation orders strings by their UTF-8 bytes, that is by code point. JS compares UTF-16 code
+ * units, which differs only where a supplementary character (a surrogate pair) meets U+E000–U+FFFF.
+ */
 function cmpStr(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i += 1) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const xs = isSurrogate(x);
+    if (xs !== isSurrogate(y)) return xs ? 1 : -1;
+    return x < y ? -1 : 1;
+  }
+  return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
 }
 
 function bytesOf(v: unknown): Uint8Array {

@@ -103,6 +103,10 @@ function truthy(v: unknown): boolean {
 }
 
 function compileOperator(op: string, arg: unknown): Compiled | undefined {
+  if (op === '$cmp' && Array.isArray(arg) && arg.length === 2) {
+    const [l, r] = [compileExpression(arg[0]), compileExpression(arg[1])];
+    return (doc, options) => Math.sign(compareExpr(l(doc, options), r(doc, options)));
+  }
   const cmp = COMPARISONS[op];
   if (cmp && Array.isArray(arg) && arg.length === 2) {
     const [l, r] = [compileExpression(arg[0]), compileExpression(arg[1])];

@@ -115,6 +115,18 @@ function numberOf(value: unknown): number {
   return typeof v === 'number' ? v : Number(v);
 }
 
+/**
+ * What a 64-bit integer loses when rounded to the nearest double (|r| ≤ 1024), as 4 sortable hex digits: numbers
+ * order by their double first, then by this remainder, so longs beyond 2^53 keep their exact order.
+ */
+function encodeRemainder(value: unknown, rounded: number): string {
+  let remainder = 0;
+  if ((value instanceof Long || typeof value === 'bigint') && Number.isFinite(rounded) && Math.abs(rounded) >= 2 ** 53) {
+    remainder = Number(BigInt(value.toString()) - BigInt(rounded));
+  }
+  return (remainder + 0x8000).toString(16).padStart(4, '0');
+}
+
 /** Encodes one value; the result is prefix-free and compares (as a JS string) like MongoDB orders values. */
 export function encodeValue(value: unknown): string {
   const tc = typeClassOf(value);
@@ -125,8 +137,10 @@ export function encodeValue(value: unknown): string {
     case TypeClass.minKey:
     case TypeClass.maxKey:
       return t;
-    case TypeClass.number:
-      return t + encodeNumber(numberOf(value));
+    case TypeClass.number: {
+      const rounded = numberOf(value);
+      return t + encodeNumber(rounded) + encodeRemainder(value, rounded);
+    }
     case TypeClass.string:
       return t + escapeString(typeof value === 'string' ? value : String((value as { value?: unknown; code?: unknown }).value ?? (value as { code?: unknown }).code)) + '\u0000';
     case TypeClass.boolean:

@@ -5,6 +5,7 @@ import { isPlainObject, type Doc } from './compare';
 import { toMongoError } from './convert';
 import { compileExpression } from './fastexpr';
 import './dates';
+import './strings';
 import { engineOptions, evalExpr, hasExpressionOperator, registerOperators, type MingoOptions } from './mingo';
 
 /** Throws code 168 for any `$name` key in an expression that is not a known expression operator. */

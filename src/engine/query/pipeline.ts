@@ -4,6 +4,7 @@ import { ErrorCodes, MongoError } from '../errors';
 import { isPlainObject, type Doc } from './compare';
 import { toMongoError } from './convert';
 import './dates';
+import './strings';
 import './group';
 import { MingoAggregator, engineOptions, hasPipelineOperator, type MingoOptions } from './mingo';
 import { COPY_STAGE, setSubPipelineRunner } from './stages';

@@ -380,6 +380,16 @@ class OperatorUpdate {
 
   private rename(fromParts: string[], to: string): void {
     const from = fromParts.join('.');
+    let node: unknown = this.out;
+    for (let i = 0; i < fromParts.length - 1 && isPlainObject(node); i += 1) {
+      node = node[fromParts[i]];
+      if (Array.isArray(node)) {
+        throw new MongoError(
+          ErrorCodes.BadValue,
+          `The source field cannot be an array element, '${from}' in doc with ${formatIdOf(this.input)} has an array field called '${fromParts.slice(0, i + 1).join('.')}'`,
+        );
+      }
+    }
     const src = locate(this.out, fromParts, false);
     if (!src) return;
     const [container, key] = src;

@@ -222,17 +222,21 @@ export function runUpdate(coll: Collection, st: UpdateStatement, records: Journa
   return { matched: 0, modified: 0, upsertedId: doc._id, before: null, after: doc };
 }
 
-const update: CommandHandler = async (cmd, ctx) => {
+/** The checks an update or delete command passes before any statement runs: target, statement fields, options. */
+function prepareStatements(cmd: Document, ctx: Parameters<CommandHandler>[1], field: 'updates' | 'deletes', allowed: Set<string>) {
   const name = collectionName(cmd, ctx);
-  const updates = statements(cmd, 'updates');
+  const items = statements(cmd, field);
   assertNotView(ctx.catalog.getCollection(ctx.db, name));
-  for (const st of updates) {
+  for (const st of items) {
     if (!isPlainObject(st)) continue;
-    checkStatementFields(st, UPDATE_FIELDS, 'update.updates');
+    checkStatementFields(st, allowed, `${Object.keys(cmd)[0]}.${field}`);
     checkCollation(st.collation);
   }
-  const ordered = isOrdered(cmd);
-  const variables = letVariables(cmd);
+  return { name, items, ordered: isOrdered(cmd), variables: letVariables(cmd) };
+}
+
+const update: CommandHandler = async (cmd, ctx) => {
+  const { name, items: updates, ordered, variables } = prepareStatements(cmd, ctx, 'updates', UPDATE_FIELDS);
   const records: JournalRecord[] = [];
   const writeErrors: Document[] = [];
   const upserted: Document[] = [];
@@ -284,16 +288,7 @@ const update: CommandHandler = async (cmd, ctx) => {
 };
 
 const del: CommandHandler = async (cmd, ctx) => {
-  const name = collectionName(cmd, ctx);
-  const deletes = statements(cmd, 'deletes');
-  assertNotView(ctx.catalog.getCollection(ctx.db, name));
-  for (const st of deletes) {
-    if (!isPlainObject(st)) continue;
-    checkStatementFields(st, DELETE_FIELDS, 'delete.deletes');
-    checkCollation(st.collation);
-  }
-  const ordered = isOrdered(cmd);
-  const variables = letVariables(cmd);
+  const { name, items: deletes, ordered, variables } = prepareStatements(cmd, ctx, 'deletes', DELETE_FIELDS);
   const records: JournalRecord[] = [];
   const writeErrors: Document[] = [];
   let n = 0;

@@ -1,5 +1,5 @@
 // The only place that queries units, offices and counters; returns plain objects and applies the caller's scope.
-import { isValidObjectId, Types } from 'mongoose';
+import { isValidObjectId, Types, type Model } from 'mongoose';
 import { scopeFilter, type Scope } from '../shared/scope';
 import {
   CounterModel,
@@ -169,12 +169,15 @@ export async function insertOffice(unit: Pick<Unit, 'code' | 'path'>, fields: Of
   return toOffice(doc.toObject());
 }
 
-export async function updateOffice(id: string, scope: Scope, patch: Partial<OfficeFields> & { active?: boolean }): Promise<Office | null> {
+/** Sets fields of one office or counter inside the scope; null when the id is malformed, unknown or out of scope. */
+async function patchInScope<D>(model: Model<D>, id: string, scope: Scope, patch: object): Promise<Lean<D> | null> {
   const _id = objectId(id);
   if (!_id) return null;
-  const doc = await OfficeModel.findOneAndUpdate(scoped({ _id }, scope, 'unitPath'), { $set: patch }, { returnDocument: 'after' }).lean<
-    Lean<OfficeDoc>
-  >();
+  return model.findOneAndUpdate(scoped({ _id }, scope, 'unitPath'), { $set: patch }, { returnDocument: 'after' }).lean<Lean<D>>();
+}
+
+export async function updateOffice(id: string, scope: Scope, patch: Partial<OfficeFields> & { active?: boolean }): Promise<Office | null> {
+  const doc = await patchInScope(OfficeModel, id, scope, patch);
   return doc ? toOffice(doc) : null;
 }
 
@@ -243,11 +246,7 @@ export async function insertCounter(office: Office, fields: CounterFields, qrTok
 }
 
 export async function updateCounter(id: string, scope: Scope, patch: Partial<CounterFields> & { active?: boolean }): Promise<Counter | null> {
-  const _id = objectId(id);
-  if (!_id) return null;
-  const doc = await CounterModel.findOneAndUpdate(scoped({ _id }, scope, 'unitPath'), { $set: patch }, { returnDocument: 'after' }).lean<
-    Lean<CounterDoc>
-  >();
+  const doc = await patchInScope(CounterModel, id, scope, patch);
   return doc ? toCounter(doc) : null;
 }
 

@@ -32,6 +32,8 @@ interface Row {
   p99: number;
   statuses: string;
   total: number;
+  /** CPU time of this process (app, engine and load generator together) per request, in ms. */
+  cpuMsPerRequest: number;
 }
 
 function listen(app: Express): Promise<{ server: Server; url: string }> {
@@ -53,6 +55,7 @@ function close(server: Server): Promise<void> {
 type RequestBody = () => { headers: Record<string, string>; body: string };
 
 async function measure(name: string, url: string, next: RequestBody, duration: number): Promise<Row> {
+  const cpuBefore = process.cpuUsage();
   const result = await autocannon({
     url,
     method: 'POST',
@@ -68,6 +71,7 @@ async function measure(name: string, url: string, next: RequestBody, duration: n
       },
     ],
   });
+  const cpu = process.cpuUsage(cpuBefore);
   const statuses = [
     `2xx ${result['2xx']}`,
     `3xx ${result['3xx']}`,
@@ -83,21 +87,23 @@ async function measure(name: string, url: string, next: RequestBody, duration: n
     p99: result.latency.p99,
     statuses,
     total: result['2xx'] + result['3xx'],
+    cpuMsPerRequest: (cpu.user + cpu.system) / 1000 / Math.max(1, result.requests.total),
   };
 }
 
 function printTable(rows: Row[], bare: Row | null): void {
-  const header = ['target', 'req/s', 'p50 ms', 'p99 ms', 'ratio to bare', 'responses'];
+  const header = ['target', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'ratio to bare', 'responses'];
   const lines = rows.map((row) => [
     row.name,
     row.requestsPerSecond.toFixed(0),
     String(row.p50),
     String(row.p99),
+    row.cpuMsPerRequest.toFixed(3),
     bare ? `${((row.requestsPerSecond / bare.requestsPerSecond) * 100).toFixed(1)}%` : '-',
     row.statuses,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i].length)));
-  const format = (cells: string[]) => cells.map((cell, i) => (i === 0 || i === 5 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  const format = (cells: string[]) => cells.map((cell, i) => (i === 0 || i === 6 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
   process.stdout.write(`${format(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${lines.map(format).join('\n')}\n`);
 }
 

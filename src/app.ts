@@ -9,7 +9,7 @@ import { pinoHttp } from 'pino-http';
 import type { Config } from './config';
 import { auditRouter } from './audit';
 import { authMiddleware, authRouter, usersRouter } from './auth';
-import { feedbackRouter } from './feedback';
+import { feedbackRouters } from './feedback';
 import { qrRouter } from './qr';
 import { AppError } from './shared/errors';
 import { asset, staticFiles } from './shared/http/assets';
@@ -84,25 +84,30 @@ export function createApp(deps: AppDeps): Express {
       strictTransportSecurity: config.cookies.secure,
     }),
   );
-  app.use(compression());
+  // Only reads have bodies worth compressing; submissions answer a redirect or a few bytes of JSON.
+  const compress = compression();
+  app.use((req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? compress(req, res, next) : next()));
   app.use('/static', staticFiles());
   app.use(cookieParser());
   app.use(i18nMiddleware({ secureCookies: config.cookies.secure }));
   app.use((req, res, next) => {
     res.locals.asset = asset;
-    res.locals.langSwitchUrl = langSwitchUrl(req, req.lang);
+    // Computed when a page is rendered, not for every request.
+    Object.defineProperty(res.locals, 'langSwitchUrl', { get: () => langSwitchUrl(req, req.lang), enumerable: true, configurable: true });
     next();
   });
   app.use(healthRouter());
   app.use(express.json({ limit: BODY_LIMIT, verify: verifyUtf8 }));
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 200, verify: verifyUtf8 }));
+  const feedback = feedbackRouters({ config });
+  app.use(feedback.citizen);
   app.use(authMiddleware({ config, logger }));
   app.use(authRouter({ config, logger }));
   app.use(usersRouter());
   app.use(auditRouter());
   app.use(unitsRouter({ config }));
   app.use(qrRouter({ config }));
-  app.use(feedbackRouter({ config }));
+  app.use(feedback.staff);
 
   app.get('/', (_req, res) => res.render('home/index'));
 

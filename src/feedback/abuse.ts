@@ -61,21 +61,55 @@ export function verifyFollowUp(key: Buffer, id: string, token: string, nowMs: nu
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
-export interface RateGuards {
-  /** Counts one public submission against the device and IP limits; 429 when either is exhausted. */
-  consumeSubmission(hashes: Hashes): Promise<void>;
-  /** Enforces the minimum interval between two kiosk votes at one counter; 429 when too soon. */
-  consumeKiosk(counterId: string): Promise<void>;
+/** What one submission is charged against: its device and IP hashes, and the counter when it comes from a kiosk. */
+export interface Charge extends Hashes {
+  kioskCounterId?: string;
 }
 
-function isLimitReached(error: unknown): error is RateLimiterRes {
-  return error instanceof RateLimiterRes;
+export interface RateGuards {
+  /**
+   * Charges a batch of submissions, in order, with one database operation per distinct key: the same answers as
+   * charging them one by one. Each answer is null (allowed) or the 429 error to give that submission.
+   */
+  charge(charges: readonly Charge[]): Promise<(AppError | null)[]>;
+}
+
+type Limiters = { device: RateLimiterMongo; ip: RateLimiterMongo; kiosk: RateLimiterMongo | null };
+
+/** Which submissions go over one limiter's limit: `n` points for a key at once, the i-th being the (before + i)-th. */
+async function overLimit(limiter: RateLimiterMongo, keys: readonly (string | undefined)[]): Promise<(number | null)[]> {
+  const positions = new Map<string, number[]>();
+  keys.forEach((key, index) => {
+    if (key !== undefined) positions.set(key, [...(positions.get(key) ?? []), index]);
+  });
+  const answers: (number | null)[] = keys.map(() => null);
+  await Promise.all(
+    [...positions].map(async ([key, indexes]) => {
+      let result: RateLimiterRes;
+      try {
+        result = await limiter.consume(key, indexes.length);
+      } catch (error) {
+        if (!(error instanceof RateLimiterRes)) throw error;
+        result = error;
+      }
+      const before = result.consumedPoints - indexes.length;
+      indexes.forEach((index, i) => {
+        if (before + i + 1 > limiter.points) answers[index] = result.msBeforeNext;
+      });
+    }),
+  );
+  return answers;
+}
+
+function kioskTooSoon(msBeforeNext: number): AppError {
+  const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
+  return new AppError(429, 'too_many_requests', 'feedback.errors.kioskTooSoon', { seconds }, undefined, { 'Retry-After': String(seconds) });
 }
 
 /** Rate limits stored in the database (shared by every app process) through Mongoose's connection. */
 export function createRateGuards(settings: Config['feedback']): RateGuards {
-  let limiters: { device: RateLimiterMongo; ip: RateLimiterMongo; kiosk: RateLimiterMongo | null } | null = null;
-  const get = () => {
+  let limiters: Limiters | null = null;
+  const get = (): Limiters => {
     limiters ??= {
       device: new RateLimiterMongo({ storeClient: mongoose.connection, tableName: 'rate_limits', keyPrefix: 'fb-device', points: settings.limitPerDevicePerHour, duration: 3600 }),
       ip: new RateLimiterMongo({ storeClient: mongoose.connection, tableName: 'rate_limits', keyPrefix: 'fb-ip', points: settings.limitPerIpPerHour, duration: 3600 }),
@@ -87,25 +121,19 @@ export function createRateGuards(settings: Config['feedback']): RateGuards {
     return limiters;
   };
   return {
-    async consumeSubmission(hashes) {
-      const { device, ip } = get();
-      try {
-        await Promise.all([hashes.deviceHash ? device.consume(hashes.deviceHash) : null, hashes.ipHash ? ip.consume(hashes.ipHash) : null]);
-      } catch (error) {
-        if (isLimitReached(error)) throw tooManyRequests(error.msBeforeNext / 1000, 'feedback.errors.rateLimited');
-        throw error;
-      }
-    },
-    async consumeKiosk(counterId) {
-      const { kiosk } = get();
-      if (!kiosk) return;
-      try {
-        await kiosk.consume(counterId);
-      } catch (error) {
-        if (!isLimitReached(error)) throw error;
-        const seconds = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
-        throw new AppError(429, 'too_many_requests', 'feedback.errors.kioskTooSoon', { seconds }, undefined, { 'Retry-After': String(seconds) });
-      }
+    async charge(charges) {
+      const { device, ip, kiosk } = get();
+      const [kioskWaits, deviceWaits, ipWaits] = await Promise.all([
+        kiosk ? overLimit(kiosk, charges.map((charge) => charge.kioskCounterId)) : charges.map(() => null),
+        overLimit(device, charges.map((charge) => charge.deviceHash)),
+        overLimit(ip, charges.map((charge) => charge.ipHash)),
+      ]);
+      return charges.map((_charge, index) => {
+        const kioskWait = kioskWaits[index];
+        if (kioskWait != null) return kioskTooSoon(kioskWait);
+        const wait = Math.max(deviceWaits[index] ?? -1, ipWaits[index] ?? -1);
+        return wait >= 0 ? tooManyRequests(wait / 1000, 'feedback.errors.rateLimited') : null;
+      });
     },
   };
 }

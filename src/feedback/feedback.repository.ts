@@ -16,42 +16,54 @@ export async function findFeedbackByKey(idempotencyKey: string): Promise<Feedbac
   return FeedbackModel.findOne({ idempotencyKey }).lean<FeedbackDocument>().exec();
 }
 
+export async function findFeedbackByKeys(idempotencyKeys: readonly string[]): Promise<FeedbackDocument[]> {
+  return FeedbackModel.find({ idempotencyKey: { $in: idempotencyKeys } }).lean<FeedbackDocument[]>().exec();
+}
+
 export async function findFeedbackById(id: string | Types.ObjectId): Promise<FeedbackDocument | null> {
   return FeedbackModel.findById(id).lean<FeedbackDocument>().exec();
 }
 
-/** Inserts one feedback; when its idempotency key is taken (a concurrent twin), returns the stored one instead. */
-export async function insertFeedback(feedback: NewFeedback): Promise<{ inserted: boolean; feedback: FeedbackDocument }> {
+/** What became of each document of an unordered insert: stored, its idempotency key already taken, or an error. */
+export type InsertOutcome = 'inserted' | 'duplicateKey' | Error;
+
+/** Inserts many feedback documents in one unordered write (each validated by the schema); one outcome per document. */
+export async function insertFeedbackMany(feedback: readonly NewFeedback[]): Promise<InsertOutcome[]> {
   try {
-    const created = await FeedbackModel.create(feedback);
-    return { inserted: true, feedback: created.toObject() as FeedbackDocument };
+    await FeedbackModel.insertMany(feedback, { ordered: false, throwOnValidationError: true });
+    return feedback.map(() => 'inserted');
   } catch (error) {
-    if (!isDuplicateKey(error)) throw error;
-    const existing = await findFeedbackByKey(feedback.idempotencyKey);
-    if (!existing) throw error;
-    return { inserted: false, feedback: existing };
+    // Per-document results come with write errors from the server or with Mongoose's validation errors; anything
+    // else (a lost connection) leaves the outcome of every document unknown.
+    const { results, writeErrors, name } = error as { results?: unknown[]; writeErrors?: unknown; name?: string };
+    const perDocument = writeErrors != null || name === 'MongooseBulkWriteError';
+    if (!perDocument || !Array.isArray(results) || results.length !== feedback.length) throw error;
+    return results.map((result) => {
+      if (isDuplicateKey(result)) return 'duplicateKey';
+      if (result instanceof Error) return result;
+      const writeError = result as { errmsg?: unknown; code?: unknown } | null;
+      return writeError && typeof writeError.code === 'number' ? new Error(String(writeError.errmsg)) : 'inserted';
+    });
   }
 }
 
-/** The device's other still-counted, non-kiosk votes at this counter created between `from` and `to`. */
-export async function findDeviceVotesBetween(
-  counterId: Types.ObjectId,
-  deviceHash: string,
+/**
+ * Still-counted, non-kiosk votes of these devices at these counters created between `from` and `to`, oldest first
+ * (the replacement window of a batch of votes).
+ */
+export async function findDeviceVotes(
+  pairs: readonly { counterId: Types.ObjectId; deviceHash: string }[],
   from: Date,
   to: Date,
-  exceptId: Types.ObjectId,
 ): Promise<FeedbackDocument[]> {
   return FeedbackModel.find({
-    counterId,
-    deviceHash,
+    $or: pairs.map(({ counterId, deviceHash }) => ({ counterId, deviceHash })),
     createdAt: { $gte: from, $lte: to },
-    _id: { $ne: exceptId },
     channel: { $ne: 'kiosk' },
     replacedBy: { $exists: false },
     spam: { $exists: false },
   })
     .sort({ createdAt: 1, _id: 1 })
-    .limit(50)
     .lean<FeedbackDocument[]>()
     .exec();
 }
@@ -70,6 +82,20 @@ export async function markReplaced(oldId: Types.ObjectId, newId: Types.ObjectId)
 /** Records that the roll-ups took this feedback's change (and, for a replacing vote, which vote it replaced). */
 export async function markRollupApplied(id: Types.ObjectId, replaces?: Types.ObjectId | null): Promise<void> {
   await FeedbackModel.updateOne({ _id: id }, { $set: { rollup: 'applied', ...(replaces ? { replaces } : {}) } }).exec();
+}
+
+/** Records in one write that the roll-ups took these feedbacks' changes, with the vote each one replaced, if any. */
+export async function markRollupsApplied(ids: readonly Types.ObjectId[], replaced: ReadonlyMap<string, Types.ObjectId>): Promise<void> {
+  const plain = ids.filter((id) => !replaced.has(String(id)));
+  await FeedbackModel.bulkWrite(
+    [
+      ...(plain.length > 0 ? [{ updateMany: { filter: { _id: { $in: plain } }, update: { $set: { rollup: 'applied' as const } } } }] : []),
+      ...ids
+        .filter((id) => replaced.has(String(id)))
+        .map((id) => ({ updateOne: { filter: { _id: id }, update: { $set: { rollup: 'applied' as const, replaces: replaced.get(String(id)) } } } })),
+    ],
+    { ordered: false },
+  );
 }
 
 /** Adds the dissatisfied follow-up details once; returns the document before and after, or null if already done. */

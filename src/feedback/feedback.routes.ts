@@ -14,7 +14,7 @@ import {
   SpamBodySchema,
   inputFromBody,
 } from './feedback.schema';
-import { createFeedbackService, type SubmitContext } from './feedback.service';
+import { createFeedbackService, type FeedbackService, type SubmitContext } from './feedback.service';
 import { formPage, followUpPage, locationAfterVote, moderationPage, thanksPage, type FormMode } from './feedback.views';
 
 const JS_CHANNELS = new Set(['qr', 'web']);
@@ -38,8 +38,11 @@ function token(req: Request): string {
   return String(req.params.qrToken);
 }
 
-export function feedbackRouter(deps: { config: Config }): Router {
-  const service = createFeedbackService({ config: deps.config, guards: createRateGuards(deps.config.feedback) });
+/**
+ * The citizen's side (public, no session): the form, the kiosk, the JSON submission. Mounted before the staff
+ * machinery (sessions, CSRF, other routers), which none of these routes needs.
+ */
+export function citizenFeedbackRouter(service: FeedbackService, deps: { config: Config }): Router {
   const router = Router();
   const issueDevice = deviceCookie(deps.config, { issue: true });
   const readDevice = deviceCookie(deps.config, { issue: false });
@@ -79,6 +82,13 @@ export function feedbackRouter(deps: { config: Config }): Router {
     res.status(201).json({ id: result.id });
   });
 
+  return router;
+}
+
+/** Spam moderation by staff: after the session and permission machinery. */
+export function moderationRouter(service: FeedbackService): Router {
+  const router = Router();
+
   router.post('/api/v1/feedback/:id/spam', requirePermission('feedback:moderate'), validate({ params: FeedbackIdParamsSchema, body: SpamBodySchema }), async (req, res) => {
     await service.flagSpam(actorOf(req), String(req.params.id), (req.body as { reason: string }).reason, req.ip);
     res.status(204).end();
@@ -111,4 +121,10 @@ export function feedbackRouter(deps: { config: Config }): Router {
 function actorOf(req: Request): Actor {
   if (!req.actor) throw new AppError(401, 'unauthorized', 'errors.unauthorized');
   return req.actor;
+}
+
+/** Both halves over one service (one vote writer per app), for `createApp` to mount at their places. */
+export function feedbackRouters(deps: { config: Config }): { citizen: Router; staff: Router } {
+  const service = createFeedbackService({ config: deps.config, guards: createRateGuards(deps.config.feedback) });
+  return { citizen: citizenFeedbackRouter(service, deps), staff: moderationRouter(service) };
 }

@@ -14,10 +14,7 @@ import {
   findFeedbackById,
   findFeedbackByKey,
   findFeedbackInScope,
-  findDeviceVotesBetween,
-  insertFeedback,
   listFeedbackInScope,
-  markReplaced,
   markRollupApplied,
   setSpamFlag,
   type ModerationFilter,
@@ -27,6 +24,7 @@ import type { FieldErrors } from '../shared/errors';
 import { FeedbackFormSchema, FollowUpFormSchema, inputFromForm, type FeedbackInput } from './feedback.schema';
 import { isCounted, localDayOf, type Channel } from './feedback.types';
 import { applyVoteToRollups } from './rollup.service';
+import { createVoteWriter } from './vote-writer';
 
 const FOLLOW_UP_TTL_MS = 2 * 3600 * 1000;
 const MODERATION_PAGE_SIZE = 50;
@@ -144,12 +142,6 @@ export function bodyHashOf(input: FeedbackInput, channel: Channel): string {
   return createHash('sha256').update(JSON.stringify(canonical({ channel, input }))).digest('hex');
 }
 
-/** The order in which votes count as cast: time, then id (the same answer in every process). */
-function isEarlier(a: FeedbackDocument, b: FeedbackDocument): boolean {
-  const difference = a.createdAt.getTime() - b.createdAt.getTime();
-  return difference !== 0 ? difference < 0 : String(a._id) < String(b._id);
-}
-
 function needsFollowUp(feedback: FeedbackDocument): boolean {
   return feedback.quick === 'dissatisfied' && feedback.wentBadly.length === 0 && !feedback.comment && !feedback.followUpAt;
 }
@@ -184,75 +176,59 @@ export function createFeedbackService(deps: FeedbackServiceDeps) {
     return { id, created, replaced, ...(followUp ? { followUp } : {}) };
   }
 
-  /**
-   * One device, one counted vote per counter within the window: the newest (by time, then id) replaces every other
-   * counted vote of the device at the counter within the window, also when several arrive at once (each vote looks
-   * after its own insert, so of any two, at least one sees the other). The atomic pre-image decides each decrement.
-   * Returns the vote this one replaced, if any.
-   */
-  async function settleDeviceVotes(feedback: FeedbackDocument): Promise<Types.ObjectId | null> {
-    const windowMs = config.feedback.replaceWindowMinutes * 60_000;
-    if (!feedback.deviceHash || windowMs <= 0 || feedback.channel === 'kiosk') return null;
-    const at = feedback.createdAt.getTime();
-    const others = await findDeviceVotesBetween(feedback.counterId, feedback.deviceHash, new Date(at - windowMs), new Date(at + windowMs), feedback._id);
-    let replaces: Types.ObjectId | null = null;
-    for (const other of others) {
-      const [older, newer] = isEarlier(other, feedback) ? [other, feedback] : [feedback, other];
-      const before = await markReplaced(older._id, newer._id);
-      if (!before) continue;
-      if (isCounted(before)) await applyVoteToRollups(before, -1);
-      // This vote's own roll-up state is settled by its caller, once its increment has landed too.
-      if (older !== feedback) {
-        await markRollupApplied(older._id);
-        replaces = older._id;
-      }
-    }
-    return replaces;
+  /** The answer to a key already stored: the same answer for the same body, 409 for another body. */
+  function replayOf(stored: FeedbackDocument, bodyHash: string): SubmitResult {
+    if (stored.bodyHash !== bodyHash) throw conflict('feedback.errors.keyReused');
+    return resultOf(stored, false, Boolean(stored.replaces));
   }
 
-  /** Accepts one vote under an idempotency key: stored once, counted once, replacing the device's vote in the window. */
+  const writer = createVoteWriter({ guards: deps.guards, replaceWindowMs: config.feedback.replaceWindowMinutes * 60_000 });
+
+  /**
+   * Accepts one vote under an idempotency key: stored once, counted once, replacing the device's vote in the window.
+   * The vote is written with the others arriving at the same time (see vote-writer.ts) and answered once stored.
+   */
   async function submitFeedback(input: FeedbackInput, idempotencyKey: string, context: SubmitContext): Promise<SubmitResult> {
     const bodyHash = bodyHashOf(input, context.channel);
-    const previous = await findFeedbackByKey(idempotencyKey);
-    if (previous) {
-      if (previous.bodyHash !== bodyHash) throw conflict('feedback.errors.keyReused');
-      return resultOf(previous, false, Boolean(previous.replaces));
+    let live: LiveCounter;
+    try {
+      live = await counterForVote(input.qrToken);
+    } catch (error) {
+      // A vote stored before its code was replaced is still answered as a replay.
+      const stored = await findFeedbackByKey(idempotencyKey);
+      if (!stored) throw error;
+      return replayOf(stored, bodyHash);
     }
-    const { counter, office } = await counterForVote(input.qrToken);
+    const { counter, office } = live;
     const kiosk = context.channel === 'kiosk';
     const hashes = hashSignals(key, { deviceId: kiosk ? undefined : context.deviceId, ip: context.ip });
-    if (kiosk) await deps.guards?.consumeKiosk(counter.id);
-    await deps.guards?.consumeSubmission(hashes);
     const at = now();
-    const { inserted, feedback } = await insertFeedback({
-      _id: new Types.ObjectId(),
-      counterId: new Types.ObjectId(counter.id),
-      officeId: new Types.ObjectId(office.id),
-      unitCode: counter.unitCode,
-      unitPath: [...counter.unitPath],
-      localDay: localDayOf(at),
-      createdAt: at,
-      channel: context.channel,
-      lang: input.lang,
-      quick: input.quick,
-      elements: input.elements,
-      ...(input.trips ? { trips: input.trips } : {}),
-      wentWell: input.wentWell,
-      wentBadly: input.wentBadly,
-      ...(input.comment ? { comment: input.comment } : {}),
-      idempotencyKey,
-      bodyHash,
-      ...hashes,
-      rollup: 'pending',
+    const written = await writer.write({
+      feedback: {
+        _id: new Types.ObjectId(),
+        counterId: new Types.ObjectId(counter.id),
+        officeId: new Types.ObjectId(office.id),
+        unitCode: counter.unitCode,
+        unitPath: [...counter.unitPath],
+        localDay: localDayOf(at),
+        createdAt: at,
+        channel: context.channel,
+        lang: input.lang,
+        quick: input.quick,
+        elements: input.elements,
+        ...(input.trips ? { trips: input.trips } : {}),
+        wentWell: input.wentWell,
+        wentBadly: input.wentBadly,
+        ...(input.comment ? { comment: input.comment } : {}),
+        idempotencyKey,
+        bodyHash,
+        ...hashes,
+        rollup: 'pending',
+      },
+      charge: { ...hashes, ...(kiosk ? { kioskCounterId: counter.id } : {}) },
     });
-    if (!inserted) {
-      if (feedback.bodyHash !== bodyHash) throw conflict('feedback.errors.keyReused');
-      return resultOf(feedback, false, Boolean(feedback.replaces));
-    }
-    // Independent atomic changes: the new vote's increment and the old vote's replacement (with its decrement).
-    const [replaces] = await Promise.all([settleDeviceVotes(feedback), applyVoteToRollups(feedback, 1)]);
-    await markRollupApplied(feedback._id, replaces);
-    return resultOf({ ...feedback, ...(replaces ? { replaces } : {}) }, true, replaces !== null);
+    if (!written.created) return replayOf(written.feedback, bodyHash);
+    return resultOf(written.feedback, true, written.replaces !== null);
   }
 
   /**

@@ -4,6 +4,6 @@ export { createRateGuards, type RateGuards } from './abuse';
 export { FeedbackModel, type FeedbackDocument } from './feedback.model';
 export { FeedbackBodySchema, type FeedbackInput } from './feedback.schema';
 export * from './feedback.types';
-export { feedbackRouter } from './feedback.routes';
+export { feedbackRouters } from './feedback.routes';
 export { applyVoteToRollups, reconcilePendingRollups, recomputeRollups, rebuildRollups, rollupsFor, mergeCounts, emptyCounts, type RollupCounts, type RollupGroup, type RollupGroupBy, type RollupQuery } from './rollup.service';
 export { seedDemoFeedback, type DemoFeedbackResult } from './demo-feedback';

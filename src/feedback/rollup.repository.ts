@@ -1,6 +1,6 @@
 // Roll-up queries: atomic increments, version-guarded replacement, and the aggregation over counted raw feedback.
 import type { Types } from 'mongoose';
-import { MongoServerError, type Collection, type Document } from 'mongodb';
+import { MongoBulkWriteError, MongoServerError, type Collection, type Document } from 'mongodb';
 import { FeedbackModel } from './feedback.model';
 import type { FeedbackRecord } from './feedback.types';
 import { RollupModel, type RollupRecord } from './rollup.model';
@@ -36,15 +36,41 @@ export function isDuplicateKey(error: unknown): boolean {
   return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
 }
 
-/** One atomic upsert: `$inc` on the counter-day document, metadata set when it is created. */
-export async function incrementRollup(key: CounterDay, meta: RollupMeta, inc: Record<string, number>): Promise<void> {
-  const update = { $inc: inc, $setOnInsert: { officeId: meta.officeId, unitCode: meta.unitCode, unitPath: meta.unitPath } };
+export interface RollupIncrement {
+  key: CounterDay;
+  meta: RollupMeta;
+  inc: Record<string, number>;
+}
+
+function upsertOf({ key, meta, inc }: RollupIncrement) {
+  return {
+    updateOne: {
+      filter: { counterId: key.counterId, day: key.day },
+      update: { $inc: inc, $setOnInsert: { officeId: meta.officeId, unitCode: meta.unitCode, unitPath: meta.unitPath } },
+      upsert: true,
+    },
+  };
+}
+
+/** The indexes of the operations of a failed bulk write that lost a race on the unique index (or rethrows). */
+function duplicateKeyIndexes(error: unknown, count: number): number[] {
+  const writeErrors = error instanceof MongoBulkWriteError ? error.writeErrors : null;
+  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+  if (list.length === 0 || list.some((writeError) => writeError.code !== DUPLICATE_KEY || writeError.index >= count)) throw error;
+  return list.map((writeError) => writeError.index);
+}
+
+/**
+ * Atomic upserts (`$inc` on each counter-day document, metadata set when it is created) in one unordered write.
+ * When two first votes of a counter-day race on the unique index, the loser's document exists now: it is retried.
+ */
+export async function incrementRollups(increments: readonly RollupIncrement[]): Promise<void> {
+  if (increments.length === 0) return;
   try {
-    await rollupCollection().updateOne({ counterId: key.counterId, day: key.day }, update, { upsert: true });
+    await rollupCollection().bulkWrite(increments.map(upsertOf), { ordered: false });
   } catch (error) {
-    // Two first votes of a counter-day raced on the unique index: the document exists now, so increment it.
-    if (!isDuplicateKey(error)) throw error;
-    await rollupCollection().updateOne({ counterId: key.counterId, day: key.day }, update, { upsert: true });
+    const retry = duplicateKeyIndexes(error, increments.length).map((index) => increments[index] as RollupIncrement);
+    await rollupCollection().bulkWrite(retry.map(upsertOf), { ordered: false });
   }
 }
 

@@ -10,11 +10,12 @@ import {
   findRollups,
   findStalePending,
   hasRecentPending,
-  incrementRollup,
+  incrementRollups,
   insertRollup,
   markPendingApplied,
   replaceRollupIfUnchanged,
   type CountedVote,
+  type RollupIncrement,
   type CounterDay,
 } from './rollup.repository';
 
@@ -56,15 +57,41 @@ function votePaths(vote: CountedVote): string[] {
   return paths;
 }
 
+/** One counted vote entering (+1) or leaving (-1) its counter-day roll-up. */
+export interface RollupChange {
+  vote: RollupInput;
+  sign: 1 | -1;
+}
+
+/**
+ * Applies vote changes to the roll-ups in one write: the changes of each counter-day summed into a single atomic
+ * upsert (with its version bumped); a counter-day whose changes cancel out is not written.
+ */
+export async function applyVotesToRollups(changes: readonly RollupChange[]): Promise<void> {
+  const increments = new Map<string, RollupIncrement>();
+  for (const { vote, sign } of changes) {
+    const key = `${String(vote.counterId)}|${vote.localDay}`;
+    let increment = increments.get(key);
+    if (!increment) {
+      increment = {
+        key: { counterId: vote.counterId, day: vote.localDay },
+        meta: { officeId: vote.officeId, unitCode: vote.unitCode, unitPath: vote.unitPath },
+        inc: {},
+      };
+      increments.set(key, increment);
+    }
+    for (const path of votePaths(vote)) increment.inc[path] = (increment.inc[path] ?? 0) + sign;
+  }
+  const writes = [...increments.values()]
+    .map((increment) => ({ ...increment, inc: Object.fromEntries(Object.entries(increment.inc).filter(([, amount]) => amount !== 0)) }))
+    .filter((increment) => Object.keys(increment.inc).length > 0)
+    .map((increment) => ({ ...increment, inc: { version: 1, ...increment.inc } }));
+  await incrementRollups(writes);
+}
+
 /** Adds (+1) or removes (-1) one counted vote in its counter-day roll-up with a single atomic upsert. */
 export async function applyVoteToRollups(feedback: RollupInput, sign: 1 | -1): Promise<void> {
-  const inc: Record<string, number> = { version: 1 };
-  for (const path of votePaths(feedback)) inc[path] = sign;
-  await incrementRollup(
-    { counterId: feedback.counterId, day: feedback.localDay },
-    { officeId: feedback.officeId, unitCode: feedback.unitCode, unitPath: feedback.unitPath },
-    inc,
-  );
+  await applyVotesToRollups([{ vote: feedback, sign }]);
 }
 
 export function emptyCounts(): RollupCounts {

@@ -1,0 +1,147 @@
+// Votes written in batches answer exactly as if written one by one: idempotency, rate limits and kiosk interval.
+import { startTestApp, type TestApp } from '../helpers/app';
+import { createRateGuards } from '../../src/feedback/abuse';
+import { createFeedbackService, type FeedbackService, type SubmitResult } from '../../src/feedback/feedback.service';
+import type { FeedbackInput } from '../../src/feedback/feedback.schema';
+import { rebuildRollups } from '../../src/feedback/rollup.service';
+import { AppError } from '../../src/shared/errors';
+import { demoCounters, feedbackCount, newKey, rolledUpCount, type CounterAtOffice } from './support';
+
+let t: TestApp;
+let counters: CounterAtOffice[];
+let next = 0;
+const freshCounter = () => counters[next++ % counters.length] as CounterAtOffice;
+let service: FeedbackService;
+
+beforeAll(async () => {
+  t = await startTestApp({ FEEDBACK_LIMIT_PER_DEVICE_PER_HOUR: '3', FEEDBACK_LIMIT_PER_IP_PER_HOUR: '1000', FEEDBACK_REPLACE_WINDOW_MINUTES: '0', KIOSK_MIN_INTERVAL_SECONDS: '600' });
+  counters = await demoCounters();
+  service = createFeedbackService({ config: t.config, guards: createRateGuards(t.config.feedback) });
+});
+
+afterAll(() => t.stop());
+
+const input = (token: string, patch: Partial<FeedbackInput> = {}): FeedbackInput => ({
+  qrToken: token,
+  quick: 'satisfied',
+  elements: {},
+  wentWell: [],
+  wentBadly: [],
+  lang: 'vi',
+  ...patch,
+});
+
+/** Each outcome as the HTTP layer would see it: the result, or the error's status and message key. */
+async function outcomes(submissions: Promise<SubmitResult>[]): Promise<(SubmitResult | { status: number; messageKey: string })[]> {
+  const settled = await Promise.allSettled(submissions);
+  return settled.map((outcome) => {
+    if (outcome.status === 'fulfilled') return outcome.value;
+    if (outcome.reason instanceof AppError) return { status: outcome.reason.status, messageKey: outcome.reason.messageKey };
+    throw outcome.reason;
+  });
+}
+
+/**
+ * A counter whose QR token the service has just resolved (one vote cast), so that votes submitted together reach the
+ * writer in the same turn of the event loop, thus the same batch.
+ */
+async function warmCounter(): Promise<CounterAtOffice> {
+  const target = freshCounter();
+  await service.submitFeedback(input(target.token), newKey(), { channel: 'api' });
+  return target;
+}
+
+async function rollupsMatchRawFeedback(): Promise<void> {
+  expect((await rebuildRollups({ fix: false, pendingOlderThanMs: 0 })).differences).toEqual([]);
+}
+
+describe('idempotency within a batch', () => {
+  test('when the same key and body arrive five times at once, then one vote is stored and all five get its id', async () => {
+    const { counter, token } = await warmCounter();
+    const key = newKey();
+    const results = await outcomes(Array.from({ length: 5 }, (_, i) => service.submitFeedback(input(token), key, { channel: 'api', ip: `10.0.0.${i}` })));
+    const ids = results.map((result) => ('id' in result ? result.id : 'error'));
+    expect(new Set(ids).size).toBe(1);
+    expect(ids[0]).not.toBe('error');
+    expect(results.filter((result) => 'created' in result && result.created)).toHaveLength(1);
+    expect(await feedbackCount({ counterId: counter.id })).toBe(2);
+    expect(await rolledUpCount(counter.id)).toBe(2);
+  });
+
+  test('when one key comes at once with different bodies, then the first body is stored and the others get 409', async () => {
+    const { counter, token } = await warmCounter();
+    const key = newKey();
+    const votes = ['very_satisfied', 'dissatisfied', 'satisfied'] as const;
+    const results = await outcomes(votes.map((quick) => service.submitFeedback(input(token, { quick }), key, { channel: 'api' })));
+    expect(results[0]).toMatchObject({ created: true });
+    expect(results.slice(1)).toEqual([
+      { status: 409, messageKey: 'feedback.errors.keyReused' },
+      { status: 409, messageKey: 'feedback.errors.keyReused' },
+    ]);
+    expect(await feedbackCount({ counterId: counter.id, quick: 'very_satisfied' })).toBe(1);
+    expect(await feedbackCount({ counterId: counter.id })).toBe(2);
+  });
+});
+
+describe('rate limits charged per batch', () => {
+  test('when one device sends five votes at once with a limit of three, then the first three are stored and two get 429', async () => {
+    const device = `batch-device-${newKey()}`;
+    const targets = Array.from({ length: 5 }, () => freshCounter());
+    const results = await outcomes(targets.map(({ token }) => service.submitFeedback(input(token), newKey(), { channel: 'qr', deviceId: device })));
+    expect(results.slice(0, 3).every((result) => 'created' in result && result.created)).toBe(true);
+    expect(results.slice(3)).toEqual([
+      { status: 429, messageKey: 'feedback.errors.rateLimited' },
+      { status: 429, messageKey: 'feedback.errors.rateLimited' },
+    ]);
+    const stored = await Promise.all(targets.map(({ counter }) => feedbackCount({ counterId: counter.id })));
+    expect(stored.reduce((sum, count) => sum + count, 0)).toBe(3);
+    await rollupsMatchRawFeedback();
+  });
+
+  test('when a device over its limit replays a stored vote, then it gets the stored answer, not 429', async () => {
+    const device = `replaying-device-${newKey()}`;
+    const key = newKey();
+    const { token } = freshCounter();
+    const first = await service.submitFeedback(input(token), key, { channel: 'qr', deviceId: device });
+    await outcomes([0, 1, 2].map(() => service.submitFeedback(input(freshCounter().token), newKey(), { channel: 'qr', deviceId: device })));
+    const [replay, fresh] = await outcomes([
+      service.submitFeedback(input(token), key, { channel: 'qr', deviceId: device }),
+      service.submitFeedback(input(token), newKey(), { channel: 'qr', deviceId: device }),
+    ]);
+    expect(replay).toEqual({ ...first, created: false });
+    expect(fresh).toEqual({ status: 429, messageKey: 'feedback.errors.rateLimited' });
+  });
+
+  test('when three kiosk votes reach one counter at once, then one is stored and two are told to wait; another counter is not affected', async () => {
+    const { counter, token } = freshCounter();
+    const other = freshCounter();
+    const results = await outcomes([
+      ...[0, 1, 2].map(() => service.submitFeedback(input(token), newKey(), { channel: 'kiosk', ip: '10.1.1.1' })),
+      service.submitFeedback(input(other.token), newKey(), { channel: 'kiosk', ip: '10.1.1.1' }),
+    ]);
+    expect(results.filter((result) => 'created' in result)).toHaveLength(2);
+    expect(results.filter((result) => 'status' in result)).toEqual([
+      { status: 429, messageKey: 'feedback.errors.kioskTooSoon' },
+      { status: 429, messageKey: 'feedback.errors.kioskTooSoon' },
+    ]);
+    expect(await feedbackCount({ counterId: counter.id })).toBe(1);
+    expect(await feedbackCount({ counterId: other.counter.id })).toBe(1);
+  });
+});
+
+describe('many votes at once', () => {
+  test('when 300 votes for a few counters arrive together (more than one batch), then each is stored once and the roll-ups equal a recomputation', async () => {
+    const targets = [await warmCounter(), await warmCounter(), await warmCounter()];
+    const before = await Promise.all(targets.map(({ counter }) => rolledUpCount(counter.id)));
+    const quick = ['very_satisfied', 'satisfied', 'dissatisfied'] as const;
+    const results = await outcomes(
+      Array.from({ length: 300 }, (_, i) =>
+        service.submitFeedback(input((targets[i % 3] as CounterAtOffice).token, { quick: quick[i % 3], wentBadly: i % 3 === 2 ? ['longWait'] : [] }), newKey(), { channel: 'api' }),
+      ),
+    );
+    expect(new Set(results.map((result) => ('id' in result ? result.id : 'error'))).size).toBe(300);
+    const after = await Promise.all(targets.map(({ counter }) => rolledUpCount(counter.id)));
+    expect(after.map((count, i) => count - (before[i] as number))).toEqual([100, 100, 100]);
+    await rollupsMatchRawFeedback();
+  });
+});

@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     FEEDBACK_LIMIT_PER_IP_PER_HOUR: '100000',
   });
   const logger = createLogger('silent');
-  const database = await connectDatabase({ uri: null, dataDir: MEMORY ? null : dataDir, logger });
+  const database = await connectDatabase({ uri: null, dataDir: MEMORY ? null : dataDir, logger, engineThread: true });
   try {
     await seedDemoUnits();
     const [counter] = await findCounters(ALL_UNITS, { activeOnly: true });
@@ -161,6 +161,7 @@ async function main(): Promise<void> {
       rows.push(row);
       if (url !== `${bare.url}/bare`) acknowledged += warmup.total + row.total;
     }
+    const vw = (globalThis as any).VW as number[][]; if (vw) { const avg = (i: number) => (vw.reduce((a, r) => a + r[i], 0) / vw.length).toFixed(2); console.log('batches', vw.length, 'size', avg(0), 'keys', avg(1), 'charge', avg(2), 'insert', avg(3), 'count', avg(4)); }
     printTable(rows, rows.find((row) => row.name === BARE) ?? null);
     await close(target.server);
     await close(bare.server);

@@ -26,7 +26,16 @@ function readConfig(): Config {
 async function main(): Promise<void> {
   const config = readConfig();
   const logger: Logger = createLogger(config.logLevel);
-  const database = await connectDatabase({ uri: config.database.uri, dataDir: config.database.dataDir, logger });
+  const database = await connectDatabase({
+    uri: config.database.uri,
+    dataDir: config.database.dataDir,
+    logger,
+    engineThread: true,
+    onEngineExit: (reason) => {
+      logger.fatal({ reason }, 'the embedded database stopped; exiting');
+      process.exit(1);
+    },
+  });
   if (config.demo.enabled) await seedDemo({ config, logger });
   const reconcile = async () => {
     const result = await reconcilePendingRollups(ROLLUP_GRACE_MS);

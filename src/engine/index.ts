@@ -10,6 +10,7 @@ import { WireServer } from './server/server';
 import { openStorage, type StoredRecord } from './storage';
 
 export type { EngineLogger } from './commands';
+export { startEngineThread, type EngineThreadOptions } from './thread';
 
 export interface EngineOptions {
   /** Interface to bind; default 127.0.0.1. */

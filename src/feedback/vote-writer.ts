@@ -21,6 +21,8 @@ export interface VoteToWrite {
 /** How a vote ended: stored now (`replaces` the vote it replaced, if any), or the earlier vote stored under its key. */
 export type WrittenVote = { created: true; feedback: FeedbackDocument; replaces: Types.ObjectId | null } | { created: false; feedback: FeedbackDocument };
 
+type Settle = (waiting: Waiting, outcome: WrittenVote | Error) => void;
+
 interface Waiting {
   vote: VoteToWrite;
   resolve: (written: WrittenVote) => void;
@@ -35,11 +37,11 @@ export interface VoteWriterDeps {
 }
 
 /**
- * Writes votes in batches with the same outcome as writing them one by one, in arrival order. Per batch: one look-up
- * of the idempotency keys, one rate-limit charge per distinct key, one unordered insert, one look-up of the devices'
- * other votes in the replacement window, one roll-up write and one write of the 'applied' marks. Each vote is answered
- * once its batch is durable. A vote whose key repeats an earlier one in the same batch waits for the next batch, where
- * it is answered as a replay (or a conflict).
+ * Writes votes in batches with the same outcome as writing them one by one, in arrival order. Per batch, in three
+ * steps: one rate-limit charge per distinct key; one unordered insert (the unique index on the idempotency key tells
+ * replays); the roll-up increments alongside one look-up of the devices' other votes in the replacement window, then
+ * one write of the 'applied' marks. Each vote is answered once all of it is durable. A vote whose key repeats one
+ * already in the batch waits for the next batch, where it is answered as a replay (or a conflict).
  */
 export function createVoteWriter(deps: VoteWriterDeps) {
   let queue: Waiting[] = [];
@@ -83,14 +85,13 @@ export function createVoteWriter(deps: VoteWriterDeps) {
 
   async function writeBatch(batch: Waiting[]): Promise<void> {
     const open = new Set(batch);
-    const settle = (waiting: Waiting, outcome: WrittenVote | Error) => {
+    const settle: Settle = (waiting, outcome) => {
       if (!open.delete(waiting)) return;
       if (outcome instanceof Error) waiting.reject(outcome);
       else waiting.resolve(outcome);
     };
     try {
-      const fresh = await answerReplays(batch, settle);
-      const allowed = await chargeLimits(fresh, settle);
+      const allowed = await chargeLimits(batch, settle);
       const inserted = await insert(allowed, settle);
       await count(inserted, settle);
     } catch (error) {
@@ -98,9 +99,9 @@ export function createVoteWriter(deps: VoteWriterDeps) {
     }
   }
 
-  type Settle = (waiting: Waiting, outcome: WrittenVote | Error) => void;
-
-  async function answerReplays(batch: Waiting[], settle: Settle): Promise<Waiting[]> {
+  /** Answers votes whose key is already stored with the stored vote; returns the others. */
+  async function answerStored(batch: Waiting[], settle: Settle): Promise<Waiting[]> {
+    if (batch.length === 0) return batch;
     const stored = new Map((await findFeedbackByKeys(batch.map((waiting) => waiting.vote.feedback.idempotencyKey))).map((doc) => [doc.idempotencyKey, doc]));
     return batch.filter((waiting) => {
       const previous = stored.get(waiting.vote.feedback.idempotencyKey);
@@ -109,28 +110,25 @@ export function createVoteWriter(deps: VoteWriterDeps) {
     });
   }
 
+  /**
+   * Charges every vote; a refused one is still answered with the stored vote when its key is taken (a replay is never
+   * refused). A replay within the limits costs a point, like any attempt.
+   */
   async function chargeLimits(batch: Waiting[], settle: Settle): Promise<Waiting[]> {
-    if (!deps.guards || batch.length === 0) return batch;
+    if (!deps.guards) return batch;
     const answers: (AppError | null)[] = await deps.guards.charge(batch.map((waiting) => waiting.vote.charge));
-    return batch.filter((waiting, index) => {
-      const refusal = answers[index];
-      if (refusal) settle(waiting, refusal);
-      return !refusal;
-    });
+    const refused = batch.filter((_waiting, index) => answers[index]);
+    for (const waiting of await answerStored(refused, settle)) settle(waiting, answers[batch.indexOf(waiting)] as AppError);
+    return batch.filter((_waiting, index) => !answers[index]);
   }
 
+  /** One unordered insert; a key already taken (a replay, or a twin written at the same time) gets the stored vote. */
   async function insert(batch: Waiting[], settle: Settle): Promise<Waiting[]> {
     if (batch.length === 0) return batch;
     const outcomes = await insertFeedbackMany(batch.map((waiting) => waiting.vote.feedback));
     const taken = batch.filter((_waiting, index) => outcomes[index] === 'duplicateKey');
-    if (taken.length > 0) {
-      // A concurrent twin (another batch or app process) stored the key first.
-      const stored = new Map((await findFeedbackByKeys(taken.map((waiting) => waiting.vote.feedback.idempotencyKey))).map((doc) => [doc.idempotencyKey, doc]));
-      for (const waiting of taken) {
-        const previous = stored.get(waiting.vote.feedback.idempotencyKey);
-        if (previous) settle(waiting, { created: false, feedback: previous });
-        else settle(waiting, new Error(`idempotency key taken but not found: ${waiting.vote.feedback.idempotencyKey}`));
-      }
+    for (const waiting of await answerStored(taken, settle)) {
+      settle(waiting, new Error(`idempotency key taken but not found: ${waiting.vote.feedback.idempotencyKey}`));
     }
     return batch.filter((waiting, index) => {
       const outcome = outcomes[index];
@@ -140,34 +138,37 @@ export function createVoteWriter(deps: VoteWriterDeps) {
   }
 
   /**
-   * The replacement window, then the roll-ups. Every vote is inserted before its batch looks for the device's other
-   * votes, so of two votes written at once in any processes, at least one batch sees the other; the atomic pre-image
-   * of each replacement decides its decrement, so no vote is uncounted twice.
+   * The roll-ups and the replacement window, as independent atomic changes: the batch's increments, and each
+   * replacement with its decrement. Every vote is inserted before its batch looks for the device's other votes, so
+   * of two votes written at once in any processes, at least one batch sees the other; the atomic pre-image of each
+   * replacement decides its decrement, so no vote is uncounted twice. Answered once the marks are written.
    */
   async function count(batch: Waiting[], settle: Settle): Promise<void> {
     if (batch.length === 0) return;
-    const changes: RollupChange[] = batch.map((waiting) => ({ vote: waiting.vote.feedback, sign: 1 }));
     const applied: Types.ObjectId[] = batch.map((waiting) => waiting.vote.feedback._id);
-    const replaced = await settleReplacements(batch, changes, applied);
-    await applyVotesToRollups(changes);
-    await markRollupsApplied(applied, replaced);
+    const [replacements] = await Promise.all([
+      settleReplacements(batch),
+      applyVotesToRollups(batch.map((waiting) => ({ vote: waiting.vote.feedback, sign: 1 }))),
+    ]);
+    if (replacements.decrements.length > 0) await applyVotesToRollups(replacements.decrements);
+    await markRollupsApplied([...applied, ...replacements.earlier], replacements.replaced);
     for (const waiting of batch) {
       const { feedback } = waiting.vote;
-      const replaces = replaced.get(String(feedback._id)) ?? null;
+      const replaces = replacements.replaced.get(String(feedback._id)) ?? null;
       settle(waiting, { created: true, feedback: { ...feedback, ...(replaces ? { replaces } : {}) }, replaces });
     }
   }
 
   /**
    * One device, one counted vote per counter within the window: the newest (by time, then id) replaces every other
-   * counted vote of the device at the counter within the window. Adds the decrements to `changes` and the replaced
-   * votes stored earlier to `applied`; returns which vote each vote of the batch replaced.
+   * counted vote of the device at the counter within the window. Returns the decrements of the replaced votes, the
+   * replaced votes stored before this batch (whose marks it writes), and which vote each vote of the batch replaced.
    */
-  async function settleReplacements(batch: Waiting[], changes: RollupChange[], applied: Types.ObjectId[]): Promise<Map<string, Types.ObjectId>> {
-    const replaced = new Map<string, Types.ObjectId>();
+  async function settleReplacements(batch: Waiting[]): Promise<{ decrements: RollupChange[]; earlier: Types.ObjectId[]; replaced: Map<string, Types.ObjectId> }> {
+    const result = { decrements: [] as RollupChange[], earlier: [] as Types.ObjectId[], replaced: new Map<string, Types.ObjectId>() };
     const window = deps.replaceWindowMs;
     const voters = batch.map((waiting) => waiting.vote.feedback).filter((feedback) => feedback.deviceHash && feedback.channel !== 'kiosk');
-    if (window <= 0 || voters.length === 0) return replaced;
+    if (window <= 0 || voters.length === 0) return result;
     const times = voters.map((feedback) => feedback.createdAt.getTime());
     const pairs = new Map(voters.map((feedback) => [`${String(feedback.counterId)}|${feedback.deviceHash}`, { counterId: feedback.counterId, deviceHash: feedback.deviceHash as string }]));
     const found = await findDeviceVotes([...pairs.values()], new Date(Math.min(...times) - window), new Date(Math.max(...times) + window));
@@ -183,12 +184,12 @@ export function createVoteWriter(deps: VoteWriterDeps) {
         seen.add(pair);
         const before = await markReplaced(older._id, newer._id);
         if (!before) continue;
-        if (isCounted(before)) changes.push({ vote: before, sign: -1 });
-        if (!inBatch.has(String(older._id))) applied.push(older._id);
-        if (inBatch.has(String(newer._id))) replaced.set(String(newer._id), older._id);
+        if (isCounted(before)) result.decrements.push({ vote: before, sign: -1 });
+        if (!inBatch.has(String(older._id))) result.earlier.push(older._id);
+        if (inBatch.has(String(newer._id))) result.replaced.set(String(newer._id), older._id);
       }
     }
-    return replaced;
+    return result;
   }
 
   return { write };

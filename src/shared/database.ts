@@ -1,7 +1,7 @@
 // Database connection: Mongoose on MONGODB_URI, or on the embedded engine started in-process over loopback.
 import path from 'node:path';
 import mongoose from 'mongoose';
-import { startEngine, type RunningEngine } from '../engine';
+import { startEngine, startEngineThread, type RunningEngine } from '../engine';
 import type { Logger } from './logger';
 
 export interface Database {
@@ -15,6 +15,13 @@ export interface DatabaseOptions {
   uri: string | null;
   dataDir: string | null;
   logger: Logger;
+  /**
+   * Runs the embedded engine on its own thread (the server does), so that queries and disk syncs never hold up
+   * HTTP handling; otherwise in this thread (one-shot commands).
+   */
+  engineThread?: boolean;
+  /** Called if the engine's thread dies; the server stops then. */
+  onEngineExit?: (reason: string) => void;
 }
 
 /** Connects the default Mongoose connection; starts the embedded engine first when there is no URI. */
@@ -24,7 +31,10 @@ export async function connectDatabase(options: DatabaseOptions): Promise<Databas
   let dataDir: string | null = null;
   if (!uri) {
     dataDir = options.dataDir === null ? null : path.resolve(options.dataDir);
-    engine = await startEngine({ dataDir, logger: options.logger.child({ component: 'engine' }) });
+    const logger = options.logger.child({ component: 'engine' });
+    engine = options.engineThread
+      ? await startEngineThread({ dataDir, logger, ...(options.onEngineExit ? { onUnexpectedExit: options.onEngineExit } : {}) })
+      : await startEngine({ dataDir, logger });
     uri = `${engine.uri.replace(/\/?\?.*$/, '')}/thuocdo?directConnection=true`;
   }
   mongoose.set('strictQuery', true);

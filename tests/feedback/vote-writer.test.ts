@@ -1,6 +1,7 @@
 // Votes written in batches answer exactly as if written one by one: idempotency, rate limits and kiosk interval.
 import { startTestApp, type TestApp } from '../helpers/app';
 import { createRateGuards } from '../../src/feedback/abuse';
+import { FeedbackModel } from '../../src/feedback/feedback.model';
 import { createFeedbackService, type FeedbackService, type SubmitResult } from '../../src/feedback/feedback.service';
 import type { FeedbackInput } from '../../src/feedback/feedback.schema';
 import { rebuildRollups } from '../../src/feedback/rollup.service';
@@ -126,6 +127,24 @@ describe('rate limits charged per batch', () => {
     ]);
     expect(await feedbackCount({ counterId: counter.id })).toBe(1);
     expect(await feedbackCount({ counterId: other.counter.id })).toBe(1);
+  });
+});
+
+describe('stored documents', () => {
+  test('when votes with every optional answer are written (without Mongoose hydration), then each stored document passes the schema validation', async () => {
+    const { counter, token } = freshCounter();
+    await outcomes([
+      service.submitFeedback(
+        input(token, { quick: 'very_satisfied', elements: { access: 5, procedure: 4, staff: null, result: 3, feedbackHandling: 1 }, trips: 2, wentWell: ['fast', 'friendly'], comment: 'Cán bộ nhiệt tình' }),
+        newKey(),
+        { channel: 'qr', deviceId: `schema-${newKey()}`, ip: '10.2.0.1' },
+      ),
+      service.submitFeedback(input(token, { quick: 'dissatisfied', wentBadly: ['longWait'] }), newKey(), { channel: 'kiosk', ip: '10.2.0.2' }),
+    ]);
+    const stored = await FeedbackModel.find({ counterId: counter.id }).exec();
+    expect(stored).toHaveLength(2);
+    for (const feedback of stored) expect(feedback.validateSync()).toBeUndefined();
+    expect(stored.map((feedback) => feedback.rollup)).toEqual(['applied', 'applied']);
   });
 });
 

@@ -24,6 +24,15 @@ export async function findFeedbackById(id: string | Types.ObjectId): Promise<Fee
   return FeedbackModel.findById(id).lean<FeedbackDocument>().exec();
 }
 
+/** How many votes each device stored since `since`, and when its oldest one in that span was cast. */
+export async function countDeviceVotesSince(deviceHashes: readonly string[], since: Date): Promise<Map<string, { count: number; oldest: Date }>> {
+  const groups = await FeedbackModel.aggregate<{ _id: string; count: number; oldest: Date }>([
+    { $match: { deviceHash: { $in: deviceHashes }, createdAt: { $gte: since } } },
+    { $group: { _id: '$deviceHash', count: { $sum: 1 }, oldest: { $min: '$createdAt' } } },
+  ]).exec();
+  return new Map(groups.map((group) => [group._id, { count: group.count, oldest: group.oldest }]));
+}
+
 /** What became of each document of an unordered insert: stored, its idempotency key already taken, or an error. */
 export type InsertOutcome = 'inserted' | 'duplicateKey' | Error;
 

@@ -130,6 +130,24 @@ describe('rate limits charged per batch', () => {
   });
 });
 
+describe('device limit over a sliding hour', () => {
+  test('when a device stored three votes, then a fourth 59 minutes after the first is refused until the first is an hour old', async () => {
+    let clock = new Date('2026-05-04T01:00:00Z');
+    const timed = createFeedbackService({ config: t.config, guards: createRateGuards(t.config.feedback), now: () => clock });
+    const device = `sliding-${newKey()}`;
+    const vote = () => outcomes([timed.submitFeedback(input(freshCounter().token), newKey(), { channel: 'qr', deviceId: device })]).then(([result]) => result);
+    for (const minutes of [0, 10, 20]) {
+      clock = new Date(Date.parse('2026-05-04T01:00:00Z') + minutes * 60_000);
+      expect(await vote()).toMatchObject({ created: true });
+    }
+    clock = new Date('2026-05-04T01:59:00Z');
+    const refused = timed.submitFeedback(input(freshCounter().token), newKey(), { channel: 'qr', deviceId: device });
+    await expect(refused).rejects.toMatchObject({ status: 429, headers: { 'Retry-After': '60' } });
+    clock = new Date('2026-05-04T02:00:01Z');
+    expect(await vote()).toMatchObject({ created: true });
+  });
+});
+
 describe('stored documents', () => {
   test('when votes with every optional answer are written (without Mongoose hydration), then each stored document passes the schema validation', async () => {
     const { counter, token } = freshCounter();

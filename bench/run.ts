@@ -1,5 +1,6 @@
 // `npm run bench`: feedback submissions per second (JSON API and HTML form) next to a bare Express route, in one run.
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,8 +33,10 @@ interface Row {
   p99: number;
   statuses: string;
   total: number;
-  /** CPU time of this process (app, engine and load generator together) per request, in ms. */
+  /** CPU time of this process (app, engine thread and load generator together) per request, in ms. */
   cpuMsPerRequest: number;
+  /** Busy time of the main thread (app and load generator; not the engine's thread) per request, in ms. */
+  mainThreadMsPerRequest: number;
 }
 
 function listen(app: Express): Promise<{ server: Server; url: string }> {
@@ -56,6 +59,7 @@ type RequestBody = () => { headers: Record<string, string>; body: string };
 
 async function measure(name: string, url: string, next: RequestBody, duration: number): Promise<Row> {
   const cpuBefore = process.cpuUsage();
+  const loopBefore = performance.eventLoopUtilization();
   const result = await autocannon({
     url,
     method: 'POST',
@@ -72,6 +76,7 @@ async function measure(name: string, url: string, next: RequestBody, duration: n
     ],
   });
   const cpu = process.cpuUsage(cpuBefore);
+  const loop = performance.eventLoopUtilization(loopBefore);
   const statuses = [
     `2xx ${result['2xx']}`,
     `3xx ${result['3xx']}`,
@@ -88,22 +93,24 @@ async function measure(name: string, url: string, next: RequestBody, duration: n
     statuses,
     total: result['2xx'] + result['3xx'],
     cpuMsPerRequest: (cpu.user + cpu.system) / 1000 / Math.max(1, result.requests.total),
+    mainThreadMsPerRequest: loop.active / Math.max(1, result.requests.total),
   };
 }
 
 function printTable(rows: Row[], bare: Row | null): void {
-  const header = ['target', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'ratio to bare', 'responses'];
+  const header = ['target', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'main thread ms/req', 'ratio to bare', 'responses'];
   const lines = rows.map((row) => [
     row.name,
     row.requestsPerSecond.toFixed(0),
     String(row.p50),
     String(row.p99),
     row.cpuMsPerRequest.toFixed(3),
+    row.mainThreadMsPerRequest.toFixed(3),
     bare ? `${((row.requestsPerSecond / bare.requestsPerSecond) * 100).toFixed(1)}%` : '-',
     row.statuses,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i].length)));
-  const format = (cells: string[]) => cells.map((cell, i) => (i === 0 || i === 6 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  const format = (cells: string[]) => cells.map((cell, i) => (i === 0 || i === 7 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
   process.stdout.write(`${format(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${lines.map(format).join('\n')}\n`);
 }
 

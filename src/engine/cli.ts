@@ -22,7 +22,13 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port ${String(portArg)}`);
   const dataDir = argValue(args, '--data-dir') ?? process.env.DATA_DIR ?? './data';
   const inMemory = args.includes('--in-memory');
-  const engine = await startEngine({ port, dataDir: inMemory ? null : dataDir, logger: stderrLogger() });
+  const engine = await startEngine({
+    port,
+    dataDir: inMemory ? null : dataDir,
+    logger: stderrLogger(),
+    // The engine stopped itself after a failed journal write: exit non-zero so a supervisor restarts it.
+    onHalt: () => process.exit(1),
+  });
   process.stdout.write(`listening on ${engine.host}:${engine.port}\n`);
   let stopping = false;
   const stop = (): void => {

@@ -26,6 +26,12 @@ export interface EngineOptions {
   maxMessageBytes?: number;
   /** Journal bytes after which storage writes a snapshot and compacts; default: the storage layer's (64 MiB). */
   compactAfterBytes?: number;
+  /**
+   * Called once the engine has stopped itself because a journal write failed (a full or failing disk). Like mongod,
+   * it then serves nothing more: the change that could not be journaled stays in memory only, and no client may
+   * read it. Restarting recovers the journal as it is on disk.
+   */
+  onHalt?: (error: Error) => void;
 }
 
 export interface RunningEngine {
@@ -88,8 +94,14 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   // in the same synchronous step, then awaits the fsync before replying. Another connection may therefore read a
   // write a few milliseconds before it is acknowledged (as MongoDB does with w:1 and the default read concern), but
   // every acknowledged write is on disk, and appends reach the journal in the order the catalog changed.
+  let halted = false;
   const commit = (records: JournalRecord[]): Promise<void> =>
-    records.length === 0 ? Promise.resolve() : storage.append(records as unknown as StoredRecord[]);
+    records.length === 0
+      ? Promise.resolve()
+      : storage.append(records as unknown as StoredRecord[]).catch((error: unknown) => {
+          halt(error instanceof Error ? error : new Error(String(error)));
+          throw error;
+        });
 
   const server = new WireServer({
     catalog,
@@ -123,19 +135,35 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   cursorTimer.unref();
 
   let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      clearInterval(ttlTimer);
+      clearInterval(cursorTimer);
+      await server.close();
+      cursors.clear();
+      await storage.close();
+    })();
+    return closing;
+  };
+
+  /** Fail-stop: every connection is dropped at once (before any other command can read the unjournaled change). */
+  function halt(error: Error): void {
+    if (halted) return;
+    halted = true;
+    logger.error({ err: error.message }, 'journal write failed: the engine stops serving; restart it to recover from the journal');
+    close().then(
+      () => options.onHalt?.(error),
+      (closeError: unknown) => {
+        logger.error({ err: closeError instanceof Error ? closeError.message : String(closeError) }, 'engine did not close cleanly after the failure');
+        options.onHalt?.(error);
+      },
+    );
+  }
+
   return {
     host: bound.host,
     port: bound.port,
     uri: `mongodb://${bound.host}:${bound.port}/?directConnection=true`,
-    close: () => {
-      closing ??= (async () => {
-        clearInterval(ttlTimer);
-        clearInterval(cursorTimer);
-        await server.close();
-        cursors.clear();
-        await storage.close();
-      })();
-      return closing;
-    },
+    close,
   };
 }

@@ -4,8 +4,8 @@ import { Worker } from 'node:worker_threads';
 import type { EngineLogger, EngineOptions, RunningEngine } from '../index';
 import type { FromEngine, ThreadOptions, ToEngine } from './messages';
 
-export interface EngineThreadOptions extends EngineOptions {
-  /** Called when the thread stops without being asked (a crash); the engine is then gone. */
+export interface EngineThreadOptions extends Omit<EngineOptions, 'onHalt'> {
+  /** Called when the thread stops without being asked (a crash, or a halt after a failed journal write). */
   onUnexpectedExit?: (reason: string) => void;
 }
 

@@ -2,7 +2,7 @@
 import type { EngineOptions } from '../index';
 
 /** What the worker is started with (the logger stays on the app's side; log lines travel as messages). */
-export type ThreadOptions = Omit<EngineOptions, 'logger'>;
+export type ThreadOptions = Omit<EngineOptions, 'logger' | 'onHalt'>;
 
 export type FromEngine =
   | { type: 'ready'; host: string; port: number; uri: string }

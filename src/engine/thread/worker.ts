@@ -21,7 +21,8 @@ function logTo(level: 'info' | 'warn' | 'error') {
 const logger: EngineLogger = { info: logTo('info'), warn: logTo('warn'), error: logTo('error') };
 
 async function main(): Promise<void> {
-  const engine = await startEngine({ ...(workerData as ThreadOptions), logger });
+  // A halt (failed journal write) ends the thread with code 1; the app is told through the thread's exit.
+  const engine = await startEngine({ ...(workerData as ThreadOptions), logger, onHalt: () => process.exit(1) });
   parentPort?.on('message', (message: ToEngine) => {
     if (message.type !== 'close') return;
     // The thread ends once the engine has flushed and closed (the app waits for that exit).

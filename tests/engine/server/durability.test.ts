@@ -19,12 +19,14 @@ interface Child {
   port: number;
 }
 
-function startChild(dataDir: string): Promise<Child> {
+/** Starts the engine CLI as a child; `fileSizeLimitKb` caps the size of any file it writes (`ulimit -f`), as a full disk would. */
+function startChild(dataDir: string, options: { fileSizeLimitKb?: number; stderr?: (text: string) => void } = {}): Promise<Child> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/engine/cli.ts', '--port', '0', '--data-dir', dataDir], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const command = [process.execPath, '--import', 'tsx', 'src/engine/cli.ts', '--port', '0', '--data-dir', dataDir];
+    const proc =
+      options.fileSizeLimitKb === undefined
+        ? spawn(command[0] as string, command.slice(1), { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+        : spawn('/bin/bash', ['-c', `ulimit -f ${options.fileSizeLimitKb} && exec "$@"`, 'bash', ...command], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     proc.stdout?.on('data', (chunk: Buffer) => {
@@ -34,6 +36,7 @@ function startChild(dataDir: string): Promise<Child> {
     });
     proc.stderr?.on('data', (chunk: Buffer) => {
       err += chunk.toString();
+      options.stderr?.(chunk.toString());
     });
     proc.on('exit', (code) => reject(new Error(`engine exited early (${String(code)}): ${err}`)));
   });
@@ -128,6 +131,42 @@ maybe('durability of a child engine process', () => {
       await exited(second.proc);
     }
     expect(second.proc.exitCode).toBe(0);
+  }, 60_000);
+
+  test('when a journal write fails (the disk is full), then the engine stops serving and exits 1, and a restart has exactly the acknowledged writes', async () => {
+    let stderr = '';
+    const first = await startChild(dataDir, { fileSizeLimitKb: 64, stderr: (text) => (stderr += text) });
+    const client = await new MongoClient(`mongodb://127.0.0.1:${first.port}/?directConnection=true`, { serverSelectionTimeoutMS: 1000 }).connect();
+    const coll = client.db('full').collection<{ _id: number; text: string }>('notes');
+    const acknowledged: number[] = [];
+    let failure: unknown = null;
+    for (let i = 0; i < 1000 && !failure; i++) {
+      try {
+        await coll.insertOne({ _id: i, text: 'x'.repeat(1000) });
+        acknowledged.push(i);
+      } catch (error) {
+        failure = error;
+      }
+    }
+    expect(failure).not.toBeNull();
+    const afterHalt = await coll.findOne({ _id: acknowledged.length }).catch((error: unknown) => error);
+    expect(afterHalt).toBeInstanceOf(Error);
+    await exited(first.proc);
+    await client.close(true).catch(() => undefined);
+    expect(first.proc.exitCode).toBe(1);
+    expect(stderr).toContain('journal write failed');
+    expect(acknowledged.length).toBeGreaterThan(10);
+
+    const second = await startChild(dataDir);
+    const client2 = await new MongoClient(`mongodb://127.0.0.1:${second.port}/?directConnection=true`).connect();
+    try {
+      const ids = (await client2.db('full').collection<{ _id: number }>('notes').find({}, { projection: { _id: 1 } }).sort({ _id: 1 }).toArray()).map((doc) => doc._id);
+      expect(ids).toEqual(acknowledged);
+    } finally {
+      await client2.close();
+      second.proc.kill('SIGTERM');
+      await exited(second.proc);
+    }
   }, 60_000);
 
   test('when updates, deletes and index changes are acknowledged before SIGKILL, then all of them survive', async () => {

@@ -26,6 +26,8 @@ const NON_MUTATING = new Set(['$match', '$sort', '$limit', '$skip', '$count', '$
 const UNSUPPORTED_STAGES = new Set([
   '$collStats', '$indexStats', '$geoNear', '$search', '$searchMeta', '$vectorSearch', '$changeStream',
   '$currentOp', '$listSessions', '$listLocalSessions', '$planCacheStats', '$listSearchIndexes',
+  // Window functions are not implemented; the library underneath would answer with an unrelated error.
+  '$setWindowFields',
 ]);
 
 /** Checks a pipeline's shape: an array of one-key stage documents, known stages, $out/$merge only last. */

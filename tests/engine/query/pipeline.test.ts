@@ -144,6 +144,9 @@ describe('other stages', () => {
 
   it('when a stage MongoDB has but the engine lacks is used, then 40324 names it', () => {
     expect(errorOf(() => run([], [{ $collStats: {} }])).message).toContain('$collStats');
+    const windows = errorOf(() => run([{ a: 1 }], [{ $setWindowFields: { sortBy: { a: 1 }, output: { n: { $sum: 1 } } } }]));
+    expect(windows.code).toBe(40324);
+    expect(windows.message).toBe("Unrecognized pipeline stage name: '$setWindowFields' (not supported by this engine)");
   });
 
   it('when $project includes fields, then _id comes first, document order is kept, expressions follow', () => {

@@ -23,11 +23,17 @@ const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 2);
 const MEMORY = process.env.BENCH_MEMORY === '1';
 /** Only targets whose name contains this (e.g. `api`), for profiling one path. */
 const ONLY = process.env.BENCH_ONLY;
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
+/**
+ * Load levels (connections kept busy by the load generator). At 20 the vote path is bound by its latency (each vote
+ * waits for its batch's durable writes); at 100 every target is busy on its main thread, which is its throughput.
+ */
+const LEVELS = (process.env.BENCH_CONNECTIONS ?? '20,100').split(',').map(Number);
+if (LEVELS.some((level) => !Number.isInteger(level) || level < 1)) throw new Error('BENCH_CONNECTIONS: a comma-separated list of positive integers');
 const BARE = 'bare Express route';
 
 interface Row {
   name: string;
+  connections: number;
   requestsPerSecond: number;
   p50: number;
   p99: number;
@@ -57,13 +63,13 @@ function close(server: Server): Promise<void> {
 
 type RequestBody = () => { headers: Record<string, string>; body: string };
 
-async function measure(name: string, url: string, next: RequestBody, duration: number): Promise<Row> {
+async function measure(name: string, url: string, next: RequestBody, duration: number, connections: number): Promise<Row> {
   const cpuBefore = process.cpuUsage();
   const loopBefore = performance.eventLoopUtilization();
   const result = await autocannon({
     url,
     method: 'POST',
-    connections: CONNECTIONS,
+    connections,
     duration,
     requests: [
       {
@@ -87,6 +93,7 @@ async function measure(name: string, url: string, next: RequestBody, duration: n
   ].join(', ');
   return {
     name,
+    connections,
     requestsPerSecond: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -97,20 +104,26 @@ async function measure(name: string, url: string, next: RequestBody, duration: n
   };
 }
 
-function printTable(rows: Row[], bare: Row | null): void {
-  const header = ['target', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'main thread ms/req', 'ratio to bare', 'responses'];
-  const lines = rows.map((row) => [
-    row.name,
-    row.requestsPerSecond.toFixed(0),
-    String(row.p50),
-    String(row.p99),
-    row.cpuMsPerRequest.toFixed(3),
-    row.mainThreadMsPerRequest.toFixed(3),
-    bare ? `${((row.requestsPerSecond / bare.requestsPerSecond) * 100).toFixed(1)}%` : '-',
-    row.statuses,
-  ]);
+function printTable(rows: Row[]): void {
+  const header = ['connections', 'target', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'main thread ms/req', 'main thread busy', 'ratio to bare', 'responses'];
+  const lines = rows.map((row) => {
+    const bare = rows.find((other) => other.name === BARE && other.connections === row.connections);
+    return [
+      String(row.connections),
+      row.name,
+      row.requestsPerSecond.toFixed(0),
+      String(row.p50),
+      String(row.p99),
+      row.cpuMsPerRequest.toFixed(3),
+      row.mainThreadMsPerRequest.toFixed(3),
+      `${((row.mainThreadMsPerRequest * row.requestsPerSecond) / 10).toFixed(0)}%`,
+      bare ? `${((row.requestsPerSecond / bare.requestsPerSecond) * 100).toFixed(1)}%` : '-',
+      row.statuses,
+    ];
+  });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i].length)));
-  const format = (cells: string[]) => cells.map((cell, i) => (i === 0 || i === 7 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  const left = new Set([1, header.length - 1]);
+  const format = (cells: string[]) => cells.map((cell, i) => (left.has(i) ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
   process.stdout.write(`${format(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${lines.map(format).join('\n')}\n`);
 }
 
@@ -157,19 +170,20 @@ async function main(): Promise<void> {
       [`POST /f/:qrToken (form)`, `${target.url}/f/${counter.qrToken}`, formBody],
     ];
     process.stdout.write(
-      `Thước Đo feedback benchmark: ${CONNECTIONS} connections, ${DURATION_S} s per target after ${WARMUP_S} s warm-up; embedded engine, ${MEMORY ? 'in memory' : `durable, ${dataDir}`}\n\n`,
+      `Thước Đo feedback benchmark: ${LEVELS.join(' and ')} connections, ${DURATION_S} s per target after ${WARMUP_S} s warm-up; embedded engine on its thread, ${MEMORY ? 'in memory' : `durable, ${dataDir}`}\n\n`,
     );
     const rows: Row[] = [];
     let acknowledged = 0;
-    for (const [name, url, body] of targets) {
-      if (ONLY && !name.includes(ONLY)) continue;
-      const warmup = await measure(name, url, body, WARMUP_S);
-      const row = await measure(name, url, body, DURATION_S);
-      rows.push(row);
-      if (url !== `${bare.url}/bare`) acknowledged += warmup.total + row.total;
+    for (const connections of LEVELS) {
+      for (const [name, url, body] of targets) {
+        if (ONLY && !name.includes(ONLY)) continue;
+        const warmup = await measure(name, url, body, WARMUP_S, connections);
+        const row = await measure(name, url, body, DURATION_S, connections);
+        rows.push(row);
+        if (url !== `${bare.url}/bare`) acknowledged += warmup.total + row.total;
+      }
     }
-    const vw = (globalThis as any).VW as number[][]; if (vw) { const avg = (i: number) => (vw.reduce((a, r) => a + r[i], 0) / vw.length).toFixed(2); console.log('batches', vw.length, 'size', avg(0), 'keys', avg(1), 'charge', avg(2), 'insert', avg(3), 'count', avg(4)); }
-    printTable(rows, rows.find((row) => row.name === BARE) ?? null);
+    printTable(rows);
     await close(target.server);
     await close(bare.server);
     await settled();

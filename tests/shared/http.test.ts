@@ -1,7 +1,13 @@
 // Shared HTTP behaviour: error mapping (404 stays 404), JSON vs HTML, body limits, UTF-8, security headers, health.
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import request from 'supertest';
 import mongoose from 'mongoose';
 import { startTestApp, type TestApp } from '../helpers/app';
+import { createApp } from '../../src/app';
+import { createLogger } from '../../src/shared/logger';
+import { ALL_UNITS } from '../../src/shared/scope';
+import { findCounters, seedDemoUnits } from '../../src/units';
 
 let testApp: TestApp;
 
@@ -112,5 +118,30 @@ describe('health', () => {
     } finally {
       await mongoose.connect(testApp.database.uri);
     }
+  });
+});
+
+describe('request log', () => {
+  test('when a citizen votes, then one line records the request id, method, path, status and time, and no header, cookie or raw address', async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const app = createApp({ config: testApp.config, logger: createLogger('info', destination) });
+    await seedDemoUnits();
+    const [counter] = await findCounters(ALL_UNITS, { activeOnly: true });
+    if (!counter) throw new Error('no demo counter');
+    const res = await request(app).post('/api/v1/feedback').set('Idempotency-Key', randomUUID()).set('Cookie', 'tdd=AAAAAAAAAAAAAAAAAAAAAA').send({ qrToken: counter.qrToken, quick: 'satisfied' });
+    expect(res.status).toBe(201);
+    const entries = lines.map((line) => JSON.parse(line) as { msg?: string; req?: unknown; res?: unknown; responseTime?: unknown });
+    const completed = entries.filter((entry) => entry.msg === 'request completed');
+    expect(completed).toHaveLength(1);
+    expect(completed[0]?.req).toEqual({ id: res.headers['x-request-id'], method: 'POST', path: '/api/v1/feedback' });
+    expect(completed[0]?.res).toEqual({ statusCode: 201 });
+    expect(typeof completed[0]?.responseTime).toBe('number');
+    expect(lines.join('\n')).not.toMatch(/AAAAAAAAAAAAAAAAAAAAAA|127\.0\.0\.1|::ffff|content-security-policy/i);
   });
 });

@@ -1,5 +1,6 @@
 // The only place that queries users and API tokens; returns lean plain objects and never the hash unless asked.
 import { Types } from 'mongoose';
+import { isDuplicateKey } from '../shared/database';
 import { conflict } from '../shared/errors';
 import { ApiTokenModel, type ApiTokenRecord } from './api-token.model';
 import { UserModel, type UserRecord } from './user.model';
@@ -7,10 +8,6 @@ import type { Role } from './permissions';
 
 export type UserView = Omit<UserRecord, 'passwordHash'>;
 const WITHOUT_HASH = { passwordHash: 0 } as const;
-
-function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
-}
 
 export function findUserForLogin(username: string): Promise<UserRecord | null> {
   return UserModel.findOne({ username }).lean<UserRecord>().exec();

@@ -5,7 +5,6 @@ import mongoose from 'mongoose';
 import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config';
 import { AppError, tooManyRequests } from '../shared/errors';
-import { countDeviceVotesSince } from './feedback.repository';
 
 export const DEVICE_COOKIE = 'tdd';
 const DEVICE_ID = /^[A-Za-z0-9_-]{22}$/;
@@ -65,45 +64,24 @@ export function verifyFollowUp(key: Buffer, id: string, token: string, nowMs: nu
 /** What one submission is charged against: its device and IP hashes, and the counter when it comes from a kiosk. */
 export interface Charge extends Hashes {
   kioskCounterId?: string;
-  /** When the vote is cast (the device limit counts the device's votes in the hour before). */
-  at: Date;
 }
 
 export interface RateGuards {
   /**
-   * Charges a batch of submissions, in order, with one database operation per limit (one per distinct key for the IP
-   * and kiosk limits): the same answers as charging them one by one. Each answer is null (allowed) or the 429 error
-   * to give that submission.
+   * Charges a batch of submissions with one atomic database operation per distinct key, with the answers of charging
+   * them one by one in order: first the kiosk interval, then (for what it allows) the device and IP limits, both
+   * counted for every attempt. Each answer is null (allowed) or the 429 error to give that submission.
    */
   charge(charges: readonly Charge[]): Promise<(AppError | null)[]>;
 }
 
-type Limiters = { ip: RateLimiterMongo; kiosk: RateLimiterMongo | null };
-
-const HOUR_MS = 3600_000;
+type Limiters = { device: RateLimiterMongo; ip: RateLimiterMongo; kiosk: RateLimiterMongo | null };
 
 /**
- * The device limit counts the votes the device stored in the last hour (one query for the whole batch, no counter
- * document per phone): the i-th vote of a device in the batch is its (stored + i)-th. Answers the wait in ms until a
- * vote over the limit would fit, or null.
+ * Which submissions go over one limiter's limit, as the wait in ms before the next would fit (null: allowed). A key
+ * is charged `n` points at once (`consume` is atomic, so concurrent batches and processes never share a position),
+ * the i-th submission of the key being its (before + i)-th point.
  */
-async function overDeviceLimit(limit: number, charges: readonly Charge[]): Promise<(number | null)[]> {
-  const devices = [...new Set(charges.flatMap((charge) => (charge.deviceHash ? [charge.deviceHash] : [])))];
-  if (devices.length === 0) return charges.map(() => null);
-  const since = new Date(Math.min(...charges.map((charge) => charge.at.getTime())) - HOUR_MS);
-  const stored = await countDeviceVotesSince(devices, since);
-  const position = new Map<string, number>();
-  return charges.map((charge) => {
-    if (!charge.deviceHash) return null;
-    const recent = stored.get(charge.deviceHash);
-    const nth = (position.get(charge.deviceHash) ?? recent?.count ?? 0) + 1;
-    position.set(charge.deviceHash, nth);
-    if (nth <= limit) return null;
-    return Math.max(1000, (recent ? recent.oldest.getTime() + HOUR_MS : charge.at.getTime() + HOUR_MS) - charge.at.getTime());
-  });
-}
-
-/** Which submissions go over one limiter's limit: `n` points for a key at once, the i-th being the (before + i)-th. */
 async function overLimit(limiter: RateLimiterMongo, keys: readonly (string | undefined)[]): Promise<(number | null)[]> {
   const positions = new Map<string, number[]>();
   keys.forEach((key, index) => {
@@ -133,14 +111,12 @@ function kioskTooSoon(msBeforeNext: number): AppError {
   return new AppError(429, 'too_many_requests', 'feedback.errors.kioskTooSoon', { seconds }, undefined, { 'Retry-After': String(seconds) });
 }
 
-/**
- * Rate limits kept in the database, so every app process shares them: per device, the votes it stored in the last
- * hour; per IP and per kiosk counter, rate-limiter-flexible's counters on Mongoose's connection.
- */
+/** Rate limits stored in the database (shared by every app process) through Mongoose's connection. */
 export function createRateGuards(settings: Config['feedback']): RateGuards {
   let limiters: Limiters | null = null;
   const get = (): Limiters => {
     limiters ??= {
+      device: new RateLimiterMongo({ storeClient: mongoose.connection, tableName: 'rate_limits', keyPrefix: 'fb-device', points: settings.limitPerDevicePerHour, duration: 3600 }),
       ip: new RateLimiterMongo({ storeClient: mongoose.connection, tableName: 'rate_limits', keyPrefix: 'fb-ip', points: settings.limitPerIpPerHour, duration: 3600 }),
       kiosk:
         settings.kioskMinIntervalSeconds > 0
@@ -151,18 +127,22 @@ export function createRateGuards(settings: Config['feedback']): RateGuards {
   };
   return {
     async charge(charges) {
-      const { ip, kiosk } = get();
-      const [kioskWaits, deviceWaits, ipWaits] = await Promise.all([
-        kiosk ? overLimit(kiosk, charges.map((charge) => charge.kioskCounterId)) : charges.map(() => null),
-        overDeviceLimit(settings.limitPerDevicePerHour, charges),
-        overLimit(ip, charges.map((charge) => charge.ipHash)),
-      ]);
-      return charges.map((_charge, index) => {
-        const kioskWait = kioskWaits[index];
-        if (kioskWait != null) return kioskTooSoon(kioskWait);
-        const wait = Math.max(deviceWaits[index] ?? -1, ipWaits[index] ?? -1);
-        return wait >= 0 ? tooManyRequests(wait / 1000, 'feedback.errors.rateLimited') : null;
+      const { device, ip, kiosk } = get();
+      const answers: (AppError | null)[] = charges.map(() => null);
+      const kioskWaits = kiosk && charges.some((charge) => charge.kioskCounterId) ? await overLimit(kiosk, charges.map((charge) => charge.kioskCounterId)) : [];
+      kioskWaits.forEach((wait, index) => {
+        if (wait !== null) answers[index] = kioskTooSoon(wait);
       });
+      const open = charges.map((charge, index) => (answers[index] ? null : charge));
+      const [deviceWaits, ipWaits] = await Promise.all([
+        overLimit(device, open.map((charge) => charge?.deviceHash)),
+        overLimit(ip, open.map((charge) => charge?.ipHash)),
+      ]);
+      open.forEach((charge, index) => {
+        const wait = Math.max(deviceWaits[index] ?? -1, ipWaits[index] ?? -1);
+        if (charge && wait >= 0) answers[index] = tooManyRequests(wait / 1000, 'feedback.errors.rateLimited');
+      });
+      return answers;
     },
   };
 }

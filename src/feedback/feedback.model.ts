@@ -54,8 +54,6 @@ FeedbackSchema.index({ idempotencyKey: 1 }, { unique: true });
 // The replacement window looks up the device's latest vote at the counter.
 FeedbackSchema.index({ counterId: 1, deviceHash: 1, createdAt: -1 });
 // Recomputing one counter-day, moderation lists, and reconciliation of pending roll-ups.
-// The per-device rate limit counts the device's votes of the last hour.
-FeedbackSchema.index({ deviceHash: 1, createdAt: -1 });
 FeedbackSchema.index({ counterId: 1, localDay: 1 });
 FeedbackSchema.index({ unitPath: 1, createdAt: -1 });
 FeedbackSchema.index({ rollup: 1 });

@@ -1,16 +1,16 @@
 // The only place that queries feedback: inserts, idempotency look-ups, atomic state changes, scoped moderation lists.
+import type { Collection, Document } from 'mongodb';
 import { Types } from 'mongoose';
+import { bulkWriteErrors, isDuplicateKey } from '../shared/database';
 import { scopeFilter, type Scope } from '../shared/scope';
 import { FeedbackModel, type FeedbackDocument } from './feedback.model';
 import type { SpamFlag } from './feedback.types';
 
-const DUPLICATE_KEY = 11000;
-
-function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === DUPLICATE_KEY;
-}
-
 export type NewFeedback = Omit<FeedbackDocument, '_id'> & { _id?: Types.ObjectId };
+
+function feedbackCollection(): Collection<Document> {
+  return FeedbackModel.collection as unknown as Collection<Document>;
+}
 
 export async function findFeedbackByKey(idempotencyKey: string): Promise<FeedbackDocument | null> {
   return FeedbackModel.findOne({ idempotencyKey }).lean<FeedbackDocument>().exec();
@@ -24,37 +24,24 @@ export async function findFeedbackById(id: string | Types.ObjectId): Promise<Fee
   return FeedbackModel.findById(id).lean<FeedbackDocument>().exec();
 }
 
-/** How many votes each device stored since `since`, and when its oldest one in that span was cast. */
-export async function countDeviceVotesSince(deviceHashes: readonly string[], since: Date): Promise<Map<string, { count: number; oldest: Date }>> {
-  const groups = await FeedbackModel.aggregate<{ _id: string; count: number; oldest: Date }>([
-    { $match: { deviceHash: { $in: deviceHashes }, createdAt: { $gte: since } } },
-    { $group: { _id: '$deviceHash', count: { $sum: 1 }, oldest: { $min: '$createdAt' } } },
-  ]).exec();
-  return new Map(groups.map((group) => [group._id, { count: group.count, oldest: group.oldest }]));
-}
-
 /** What became of each document of an unordered insert: stored, its idempotency key already taken, or an error. */
 export type InsertOutcome = 'inserted' | 'duplicateKey' | Error;
 
 /**
  * Inserts many feedback documents in one unordered write; one outcome per document. The documents are built by the
- * service from validated input, so Mongoose does not hydrate them (`lean`: a third of a vote's cost otherwise); a
- * test checks that what is stored satisfies the schema.
+ * service from validated input and go to the driver as they are (Mongoose would hydrate each one: a third of a
+ * vote's cost); a test checks that what is stored has the schema's types.
  */
 export async function insertFeedbackMany(feedback: readonly NewFeedback[]): Promise<InsertOutcome[]> {
   try {
-    await FeedbackModel.insertMany(feedback, { ordered: false, lean: true });
+    await feedbackCollection().insertMany(feedback.map((doc) => ({ ...doc })), { ordered: false });
     return feedback.map(() => 'inserted');
   } catch (error) {
-    // Per-document results come with the server's write errors; anything else (a lost connection) leaves the
-    // outcome of every document unknown.
-    const { results, writeErrors } = error as { results?: unknown[]; writeErrors?: unknown };
-    if (writeErrors == null || !Array.isArray(results) || results.length !== feedback.length) throw error;
-    return results.map((result) => {
-      if (isDuplicateKey(result)) return 'duplicateKey';
-      if (result instanceof Error) return result;
-      const writeError = result as { errmsg?: unknown; code?: unknown } | null;
-      return writeError && typeof writeError.code === 'number' ? new Error(String(writeError.errmsg)) : 'inserted';
+    const failed = bulkWriteErrors(error);
+    return feedback.map((_doc, index) => {
+      const failure = failed.get(index);
+      if (!failure) return 'inserted';
+      return isDuplicateKey(failure) ? 'duplicateKey' : new Error(failure.message);
     });
   }
 }
@@ -96,15 +83,27 @@ export async function markRollupApplied(id: Types.ObjectId, replaces?: Types.Obj
   await FeedbackModel.updateOne({ _id: id }, { $set: { rollup: 'applied', ...(replaces ? { replaces } : {}) } }).exec();
 }
 
-/** Records in one write that the roll-ups took these feedbacks' changes, with the vote each one replaced, if any. */
-export async function markRollupsApplied(ids: readonly Types.ObjectId[], replaced: ReadonlyMap<string, Types.ObjectId>): Promise<void> {
-  const plain = ids.filter((id) => !replaced.has(String(id)));
-  await FeedbackModel.bulkWrite(
+/** What a writer of votes records once its roll-up changes are durable. */
+export interface RollupMarks {
+  /** Votes whose every roll-up change this writer applied: 'applied' whatever else happened to them. */
+  settled: readonly Types.ObjectId[];
+  /**
+   * Votes whose own increment this writer applied: 'applied' unless another writer replaced them meanwhile (that
+   * replacement's decrement may still be in flight, so they stay 'pending' for reconciliation to settle).
+   */
+  unlessReplaced: readonly Types.ObjectId[];
+  /** For each replacing vote (by id), the vote it replaced. */
+  replaces: ReadonlyMap<string, Types.ObjectId>;
+}
+
+/** Records in one write that the roll-ups took these votes' changes, and which vote each replacing vote replaced. */
+export async function markRollupsApplied(marks: RollupMarks): Promise<void> {
+  const applied = { $set: { rollup: 'applied' } };
+  await feedbackCollection().bulkWrite(
     [
-      ...(plain.length > 0 ? [{ updateMany: { filter: { _id: { $in: plain } }, update: { $set: { rollup: 'applied' as const } } } }] : []),
-      ...ids
-        .filter((id) => replaced.has(String(id)))
-        .map((id) => ({ updateOne: { filter: { _id: id }, update: { $set: { rollup: 'applied' as const, replaces: replaced.get(String(id)) } } } })),
+      ...(marks.settled.length > 0 ? [{ updateMany: { filter: { _id: { $in: [...marks.settled] } }, update: applied } }] : []),
+      ...(marks.unlessReplaced.length > 0 ? [{ updateMany: { filter: { _id: { $in: [...marks.unlessReplaced] }, replacedBy: { $exists: false } }, update: applied } }] : []),
+      ...[...marks.replaces].map(([newer, older]) => ({ updateOne: { filter: { _id: new Types.ObjectId(newer) }, update: { $set: { replaces: older } } } })),
     ],
     { ordered: false },
   );

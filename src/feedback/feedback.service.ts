@@ -225,7 +225,7 @@ export function createFeedbackService(deps: FeedbackServiceDeps) {
         ...hashes,
         rollup: 'pending',
       },
-      charge: { ...hashes, ...(kiosk ? { kioskCounterId: counter.id } : {}), at },
+      charge: { ...hashes, ...(kiosk ? { kioskCounterId: counter.id } : {}) },
     });
     if (!written.created) return replayOf(written.feedback, bodyHash);
     return resultOf(written.feedback, true, written.replaces !== null);

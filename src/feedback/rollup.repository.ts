@@ -1,11 +1,11 @@
 // Roll-up queries: atomic increments, version-guarded replacement, and the aggregation over counted raw feedback.
 import type { Types } from 'mongoose';
-import { MongoBulkWriteError, MongoServerError, type Collection, type Document } from 'mongodb';
+import type { Collection, Document } from 'mongodb';
+import { bulkWriteErrors, isDuplicateKey } from '../shared/database';
 import { FeedbackModel } from './feedback.model';
 import type { FeedbackRecord } from './feedback.types';
 import { RollupModel, type RollupRecord } from './rollup.model';
 
-const DUPLICATE_KEY = 11000;
 
 export interface CounterDay {
   counterId: Types.ObjectId;
@@ -32,9 +32,6 @@ function rollupCollection(): Collection<Document> {
   return RollupModel.collection as unknown as Collection<Document>;
 }
 
-export function isDuplicateKey(error: unknown): boolean {
-  return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
-}
 
 export interface RollupIncrement {
   key: CounterDay;
@@ -52,14 +49,6 @@ function upsertOf({ key, meta, inc }: RollupIncrement) {
   };
 }
 
-/** The indexes of the operations of a failed bulk write that lost a race on the unique index (or rethrows). */
-function duplicateKeyIndexes(error: unknown, count: number): number[] {
-  const writeErrors = error instanceof MongoBulkWriteError ? error.writeErrors : null;
-  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-  if (list.length === 0 || list.some((writeError) => writeError.code !== DUPLICATE_KEY || writeError.index >= count)) throw error;
-  return list.map((writeError) => writeError.index);
-}
-
 /**
  * Atomic upserts (`$inc` on each counter-day document, metadata set when it is created) in one unordered write.
  * When two first votes of a counter-day race on the unique index, the loser's document exists now: it is retried.
@@ -69,8 +58,12 @@ export async function incrementRollups(increments: readonly RollupIncrement[]): 
   try {
     await rollupCollection().bulkWrite(increments.map(upsertOf), { ordered: false });
   } catch (error) {
-    const retry = duplicateKeyIndexes(error, increments.length).map((index) => increments[index] as RollupIncrement);
-    await rollupCollection().bulkWrite(retry.map(upsertOf), { ordered: false });
+    const failed = bulkWriteErrors(error);
+    if ([...failed.values()].some((failure) => !isDuplicateKey(failure))) throw error;
+    await rollupCollection().bulkWrite(
+      increments.filter((_increment, index) => failed.has(index)).map(upsertOf),
+      { ordered: false },
+    );
   }
 }
 

@@ -37,16 +37,19 @@ export interface VoteWriterDeps {
 }
 
 /**
- * Writes votes in batches with the same outcome as writing them one by one, in arrival order. Per batch, in three
- * steps: one rate-limit charge per distinct key; one unordered insert (the unique index on the idempotency key tells
- * replays); the roll-up increments alongside one look-up of the devices' other votes in the replacement window, then
- * one write of the 'applied' marks. Each vote is answered once all of it is durable. A vote whose key repeats one
- * already in the batch waits for the next batch, where it is answered as a replay (or a conflict).
+ * Writes votes in batches with the outcome of writing them one by one in arrival order. Per batch: one look-up of
+ * the idempotency keys (replays are answered with the stored vote and charged nothing); the rate-limit charge;
+ * one unordered insert (a twin written by another process at the same time gets the stored vote); then the roll-up
+ * increments (one `$inc` upsert per counter-day) alongside the search of the replacement window, and one write of
+ * the 'applied' marks. A vote is answered once all of that is durable. A vote whose key is already in a batch being
+ * written waits until that batch is done, then is answered as a replay (or a conflict).
  */
 export function createVoteWriter(deps: VoteWriterDeps) {
   let queue: Waiting[] = [];
   let inFlight = 0;
   let scheduled = false;
+  /** The idempotency keys of the batches being written. */
+  const keysInFlight = new Set<string>();
 
   function write(vote: VoteToWrite): Promise<WrittenVote> {
     return new Promise<WrittenVote>((resolve, reject) => {
@@ -69,15 +72,19 @@ export function createVoteWriter(deps: VoteWriterDeps) {
     const keys = new Set<string>();
     for (const waiting of queue) {
       const key = waiting.vote.feedback.idempotencyKey;
-      if (batch.length < MAX_BATCH && !keys.has(key)) {
+      if (batch.length < MAX_BATCH && !keys.has(key) && !keysInFlight.has(key)) {
         keys.add(key);
         batch.push(waiting);
       } else later.push(waiting);
     }
     queue = later;
+    // Everything left waits for a key in flight: the batch holding it schedules the next one when it is done.
+    if (batch.length === 0) return;
     inFlight += 1;
+    for (const key of keys) keysInFlight.add(key);
     void writeBatch(batch).finally(() => {
       inFlight -= 1;
+      for (const key of keys) keysInFlight.delete(key);
       schedule();
     });
     schedule();
@@ -91,7 +98,8 @@ export function createVoteWriter(deps: VoteWriterDeps) {
       else waiting.resolve(outcome);
     };
     try {
-      const allowed = await chargeLimits(batch, settle);
+      const fresh = await answerStored(batch, settle);
+      const allowed = await chargeLimits(fresh, settle);
       const inserted = await insert(allowed, settle);
       await count(inserted, settle);
     } catch (error) {
@@ -110,19 +118,17 @@ export function createVoteWriter(deps: VoteWriterDeps) {
     });
   }
 
-  /**
-   * Charges every vote; a refused one is still answered with the stored vote when its key is taken (a replay is never
-   * refused). A replay within the limits costs a point, like any attempt.
-   */
   async function chargeLimits(batch: Waiting[], settle: Settle): Promise<Waiting[]> {
-    if (!deps.guards) return batch;
-    const answers: (AppError | null)[] = await deps.guards.charge(batch.map((waiting) => waiting.vote.charge));
-    const refused = batch.filter((_waiting, index) => answers[index]);
-    for (const waiting of await answerStored(refused, settle)) settle(waiting, answers[batch.indexOf(waiting)] as AppError);
-    return batch.filter((_waiting, index) => !answers[index]);
+    if (!deps.guards || batch.length === 0) return batch;
+    const refusals: (AppError | null)[] = await deps.guards.charge(batch.map((waiting) => waiting.vote.charge));
+    return batch.filter((waiting, index) => {
+      const refusal = refusals[index];
+      if (refusal) settle(waiting, refusal);
+      return !refusal;
+    });
   }
 
-  /** One unordered insert; a key already taken (a replay, or a twin written at the same time) gets the stored vote. */
+  /** One unordered insert; a key taken meanwhile (a twin written by another process) gets the stored vote. */
   async function insert(batch: Waiting[], settle: Settle): Promise<Waiting[]> {
     if (batch.length === 0) return batch;
     const outcomes = await insertFeedbackMany(batch.map((waiting) => waiting.vote.feedback));
@@ -145,32 +151,37 @@ export function createVoteWriter(deps: VoteWriterDeps) {
    */
   async function count(batch: Waiting[], settle: Settle): Promise<void> {
     if (batch.length === 0) return;
-    const applied: Types.ObjectId[] = batch.map((waiting) => waiting.vote.feedback._id);
     const [replacements] = await Promise.all([
       settleReplacements(batch),
       applyVotesToRollups(batch.map((waiting) => ({ vote: waiting.vote.feedback, sign: 1 }))),
     ]);
     if (replacements.decrements.length > 0) await applyVotesToRollups(replacements.decrements);
-    await markRollupsApplied([...applied, ...replacements.earlier], replacements.replaced);
+    const settled = new Set(replacements.settled.map(String));
+    await markRollupsApplied({
+      settled: replacements.settled,
+      unlessReplaced: batch.map((waiting) => waiting.vote.feedback._id).filter((id) => !settled.has(String(id))),
+      replaces: replacements.replaces,
+    });
     for (const waiting of batch) {
       const { feedback } = waiting.vote;
-      const replaces = replacements.replaced.get(String(feedback._id)) ?? null;
+      const replaces = replacements.replaces.get(String(feedback._id)) ?? null;
       settle(waiting, { created: true, feedback: { ...feedback, ...(replaces ? { replaces } : {}) }, replaces });
     }
   }
 
   /**
    * One device, one counted vote per counter within the window: the newest (by time, then id) replaces every other
-   * counted vote of the device at the counter within the window. Returns the decrements of the replaced votes, the
-   * replaced votes stored before this batch (whose marks it writes), and which vote each vote of the batch replaced.
+   * counted vote of the device at the counter within the window. Returns the decrements, the replaced votes whose
+   * every roll-up change this batch has now applied (its own, and earlier ones already 'applied'), and which vote
+   * each replacing vote replaced.
    */
-  async function settleReplacements(batch: Waiting[]): Promise<{ decrements: RollupChange[]; earlier: Types.ObjectId[]; replaced: Map<string, Types.ObjectId> }> {
-    const result = { decrements: [] as RollupChange[], earlier: [] as Types.ObjectId[], replaced: new Map<string, Types.ObjectId>() };
+  async function settleReplacements(batch: Waiting[]): Promise<{ decrements: RollupChange[]; settled: Types.ObjectId[]; replaces: Map<string, Types.ObjectId> }> {
+    const result = { decrements: [] as RollupChange[], settled: [] as Types.ObjectId[], replaces: new Map<string, Types.ObjectId>() };
     const window = deps.replaceWindowMs;
-    const voters = batch.map((waiting) => waiting.vote.feedback).filter((feedback) => feedback.deviceHash && feedback.channel !== 'kiosk');
+    const voters = batch.flatMap(({ vote: { feedback } }) => (feedback.deviceHash && feedback.channel !== 'kiosk' ? [{ ...feedback, deviceHash: feedback.deviceHash }] : []));
     if (window <= 0 || voters.length === 0) return result;
     const times = voters.map((feedback) => feedback.createdAt.getTime());
-    const pairs = new Map(voters.map((feedback) => [`${String(feedback.counterId)}|${feedback.deviceHash}`, { counterId: feedback.counterId, deviceHash: feedback.deviceHash as string }]));
+    const pairs = new Map(voters.map(({ counterId, deviceHash }) => [`${String(counterId)}|${deviceHash}`, { counterId, deviceHash }]));
     const found = await findDeviceVotes([...pairs.values()], new Date(Math.min(...times) - window), new Date(Math.max(...times) + window));
     const inBatch = new Set(batch.map((waiting) => String(waiting.vote.feedback._id)));
     const seen = new Set<string>();
@@ -185,8 +196,9 @@ export function createVoteWriter(deps: VoteWriterDeps) {
         const before = await markReplaced(older._id, newer._id);
         if (!before) continue;
         if (isCounted(before)) result.decrements.push({ vote: before, sign: -1 });
-        if (!inBatch.has(String(older._id))) result.earlier.push(older._id);
-        if (inBatch.has(String(newer._id))) result.replaced.set(String(newer._id), older._id);
+        // An earlier vote still 'pending' has its own writer's change in flight: reconciliation settles it.
+        if (inBatch.has(String(older._id)) || before.rollup === 'applied') result.settled.push(older._id);
+        result.replaces.set(String(newer._id), older._id);
       }
     }
     return result;

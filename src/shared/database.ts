@@ -1,5 +1,6 @@
 // Database connection: Mongoose on MONGODB_URI, or on the embedded engine started in-process over loopback.
 import path from 'node:path';
+import { MongoBulkWriteError } from 'mongodb';
 import mongoose from 'mongoose';
 import { startEngine, startEngineThread, type RunningEngine } from '../engine';
 import type { Logger } from './logger';
@@ -69,4 +70,22 @@ export async function databaseIsReady(timeoutMs = 2000): Promise<boolean> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+const DUPLICATE_KEY = 11000;
+
+/** True for MongoDB's duplicate key error (E11000), whether thrown by a write or listed among a bulk write's errors. */
+export function isDuplicateKey(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === DUPLICATE_KEY;
+}
+
+/**
+ * The per-operation errors of a failed unordered bulk write or insertMany, by operation index. Anything else (a
+ * lost connection) is rethrown: the outcome of every operation is then unknown.
+ */
+export function bulkWriteErrors(error: unknown): Map<number, { code: number; message: string }> {
+  if (!(error instanceof MongoBulkWriteError)) throw error;
+  const listed = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+  if (listed.length === 0) throw error;
+  return new Map(listed.map((writeError) => [writeError.index, { code: writeError.code, message: writeError.errmsg ?? 'write failed' }]));
 }

@@ -1,6 +1,7 @@
 // Votes written in batches answer exactly as if written one by one: idempotency, rate limits and kiosk interval.
 import { startTestApp, type TestApp } from '../helpers/app';
 import { createRateGuards } from '../../src/feedback/abuse';
+import { Types } from 'mongoose';
 import { FeedbackModel } from '../../src/feedback/feedback.model';
 import { createFeedbackService, type FeedbackService, type SubmitResult } from '../../src/feedback/feedback.service';
 import type { FeedbackInput } from '../../src/feedback/feedback.schema';
@@ -130,26 +131,73 @@ describe('rate limits charged per batch', () => {
   });
 });
 
-describe('device limit over a sliding hour', () => {
-  test('when a device stored three votes, then a fourth 59 minutes after the first is refused until the first is an hour old', async () => {
-    let clock = new Date('2026-05-04T01:00:00Z');
-    const timed = createFeedbackService({ config: t.config, guards: createRateGuards(t.config.feedback), now: () => clock });
-    const device = `sliding-${newKey()}`;
-    const vote = () => outcomes([timed.submitFeedback(input(freshCounter().token), newKey(), { channel: 'qr', deviceId: device })]).then(([result]) => result);
-    for (const minutes of [0, 10, 20]) {
-      clock = new Date(Date.parse('2026-05-04T01:00:00Z') + minutes * 60_000);
-      expect(await vote()).toMatchObject({ created: true });
+describe('arrival order under load', () => {
+  test('when one key comes twice with different bodies among many other votes, then the first body is stored and the second gets 409, every time', async () => {
+    const { counter, token } = await warmCounter();
+    for (let round = 0; round < 5; round += 1) {
+      const key = newKey();
+      // Other citizens' phones: their batch has one device charge each, so a batch of the second vote alone would
+      // be faster, were it allowed to run beside the first one's.
+      const others = Array.from({ length: 60 }, () => service.submitFeedback(input(token), newKey(), { channel: 'qr', deviceId: `phone-${newKey()}` }));
+      const first = service.submitFeedback(input(token, { quick: 'very_satisfied' }), key, { channel: 'api' });
+      const second = service.submitFeedback(input(token, { quick: 'dissatisfied', wentBadly: ['longWait'] }), key, { channel: 'api' });
+      const [firstResult, secondResult] = await outcomes([first, second]);
+      await Promise.all(others);
+      expect(firstResult).toMatchObject({ created: true });
+      expect(secondResult).toEqual({ status: 409, messageKey: 'feedback.errors.keyReused' });
+      expect(await FeedbackModel.findOne({ idempotencyKey: key }).lean()).toMatchObject({ quick: 'very_satisfied' });
     }
-    clock = new Date('2026-05-04T01:59:00Z');
-    const refused = timed.submitFeedback(input(freshCounter().token), newKey(), { channel: 'qr', deviceId: device });
-    await expect(refused).rejects.toMatchObject({ status: 429, headers: { 'Retry-After': '60' } });
-    clock = new Date('2026-05-04T02:00:01Z');
-    expect(await vote()).toMatchObject({ created: true });
+    expect(await FeedbackModel.countDocuments({ counterId: counter.id, rollup: 'pending' })).toBe(0);
+  });
+
+  test('when a vote that replaces another is replayed at once, then the replay tells the same (replaced), after the original is done', async () => {
+    let clock = new Date('2026-05-04T01:00:00Z');
+    const timed = createFeedbackService({ config: { ...t.config, feedback: { ...t.config.feedback, replaceWindowMinutes: 60 } }, now: () => clock });
+    const device = `replaying-${newKey()}`;
+    const { token } = freshCounter();
+    await timed.submitFeedback(input(token), newKey(), { channel: 'qr', deviceId: device });
+    clock = new Date('2026-05-04T01:05:00Z');
+    const key = newKey();
+    const results = await outcomes([0, 1, 2].map(() => timed.submitFeedback(input(token, { quick: 'very_satisfied' }), key, { channel: 'qr', deviceId: device })));
+    expect(results.map((result) => ('replaced' in result ? result.replaced : 'error'))).toEqual([true, true, true]);
+    expect(results.filter((result) => 'created' in result && result.created)).toHaveLength(1);
+  });
+
+  test('when a kiosk vote is replayed from its offline queue after the interval, then the next citizen is not told to wait', async () => {
+    const kioskService = createFeedbackService({
+      config: { ...t.config, feedback: { ...t.config.feedback, kioskMinIntervalSeconds: 1 } },
+      guards: createRateGuards({ ...t.config.feedback, kioskMinIntervalSeconds: 1 }),
+    });
+    const { token } = freshCounter();
+    const key = newKey();
+    const first = await kioskService.submitFeedback(input(token), key, { channel: 'kiosk', ip: '10.3.0.1' });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const [replay, next] = await outcomes([
+      kioskService.submitFeedback(input(token), key, { channel: 'kiosk', ip: '10.3.0.1' }),
+      kioskService.submitFeedback(input(token, { quick: 'very_satisfied' }), newKey(), { channel: 'kiosk', ip: '10.3.0.1' }),
+    ]);
+    expect(replay).toEqual({ ...first, created: false });
+    expect(next).toMatchObject({ created: true });
+  });
+});
+
+describe('a database failure during a batch', () => {
+  test('when the insert fails, then every vote of the batch gets the error (none hangs), and the next votes are written', async () => {
+    const { counter, token } = await warmCounter();
+    const failure = jest.spyOn(FeedbackModel.collection, 'insertMany').mockRejectedValueOnce(new Error('connection lost'));
+    try {
+      const results = await Promise.allSettled([0, 1, 2].map(() => service.submitFeedback(input(token), newKey(), { channel: 'api' })));
+      expect(results.map((result) => (result.status === 'rejected' ? (result.reason as Error).message : 'stored'))).toEqual(['connection lost', 'connection lost', 'connection lost']);
+    } finally {
+      failure.mockRestore();
+    }
+    expect(await service.submitFeedback(input(token), newKey(), { channel: 'api' })).toMatchObject({ created: true });
+    expect(await feedbackCount({ counterId: counter.id })).toBe(2);
   });
 });
 
 describe('stored documents', () => {
-  test('when votes with every optional answer are written (without Mongoose hydration), then each stored document passes the schema validation', async () => {
+  test('when votes with every optional answer are written (without Mongoose hydration), then each stored document has the types the schema gives', async () => {
     const { counter, token } = freshCounter();
     await outcomes([
       service.submitFeedback(
@@ -159,9 +207,17 @@ describe('stored documents', () => {
       ),
       service.submitFeedback(input(token, { quick: 'dissatisfied', wentBadly: ['longWait'] }), newKey(), { channel: 'kiosk', ip: '10.2.0.2' }),
     ]);
-    const stored = await FeedbackModel.find({ counterId: counter.id }).exec();
+    const stored = await FeedbackModel.find({ counterId: counter.id }).lean().exec();
     expect(stored).toHaveLength(2);
-    for (const feedback of stored) expect(feedback.validateSync()).toBeUndefined();
+    for (const feedback of stored) {
+      // What the driver stored equals what Mongoose would have stored for the same document (types included).
+      const cast = new FeedbackModel(feedback).toObject({ minimize: false });
+      expect(feedback).toEqual(cast);
+      expect(feedback._id).toBeInstanceOf(Types.ObjectId);
+      expect(feedback.counterId).toBeInstanceOf(Types.ObjectId);
+      expect(feedback.officeId).toBeInstanceOf(Types.ObjectId);
+      expect(feedback.createdAt).toBeInstanceOf(Date);
+    }
     expect(stored.map((feedback) => feedback.rollup)).toEqual(['applied', 'applied']);
   });
 });

@@ -17,6 +17,8 @@ export interface FeedbackDocument extends FeedbackRecord {
   bodyHash: string;
   /** Set once the dissatisfied follow-up page added details. */
   followUpAt?: Date;
+  /** When a stored vote last became 'pending' (a replacement, spam flag or follow-up being applied). */
+  rollupPendingAt?: Date;
 }
 
 const FeedbackSchema = new Schema<FeedbackDocument>(
@@ -46,6 +48,7 @@ const FeedbackSchema = new Schema<FeedbackDocument>(
     dossierCode: String,
     followUpAt: Date,
     rollup: { type: String, enum: ['pending', 'applied'], required: true },
+    rollupPendingAt: Date,
   },
   { collection: 'feedback', versionKey: false, minimize: true },
 );

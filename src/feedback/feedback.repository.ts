@@ -67,11 +67,19 @@ export async function findDeviceVotes(
     .exec();
 }
 
+/**
+ * A stored vote whose roll-up change starts now: 'pending', with the moment (the real clock), so that reconciliation
+ * leaves its counter-day alone while the change is applied, however old the vote is.
+ */
+function pendingNow(): { rollup: 'pending'; rollupPendingAt: Date } {
+  return { rollup: 'pending', rollupPendingAt: new Date() };
+}
+
 /** Marks `oldId` as replaced by `newId` unless something replaced it first; returns the document as it was before. */
 export async function markReplaced(oldId: Types.ObjectId, newId: Types.ObjectId): Promise<FeedbackDocument | null> {
   return FeedbackModel.findOneAndUpdate(
     { _id: oldId, replacedBy: { $exists: false } },
-    { $set: { replacedBy: newId, rollup: 'pending' } },
+    { $set: { replacedBy: newId, ...pendingNow() } },
     { returnDocument: 'before' },
   )
     .lean<FeedbackDocument>()
@@ -115,7 +123,7 @@ export async function addFollowUp(
   details: { wentBadly: string[]; comment?: string },
   at: Date,
 ): Promise<{ before: FeedbackDocument; after: FeedbackDocument } | null> {
-  const set: Record<string, unknown> = { wentBadly: details.wentBadly, followUpAt: at, rollup: 'pending' };
+  const set: Record<string, unknown> = { wentBadly: details.wentBadly, followUpAt: at, ...pendingNow() };
   if (details.comment) set.comment = details.comment;
   const before = await FeedbackModel.findOneAndUpdate(
     { _id: id, quick: 'dissatisfied', followUpAt: { $exists: false } },
@@ -133,7 +141,7 @@ export async function addFollowUp(
 export async function setSpamFlag(id: string, scope: Scope, spam: SpamFlag): Promise<FeedbackDocument | null> {
   return FeedbackModel.findOneAndUpdate(
     { _id: id, spam: { $exists: false }, ...scopeFilter(scope, 'unitPath') },
-    { $set: { spam, rollup: 'pending' } },
+    { $set: { spam, ...pendingNow() } },
     { returnDocument: 'before' },
   )
     .lean<FeedbackDocument>()
@@ -144,7 +152,7 @@ export async function setSpamFlag(id: string, scope: Scope, spam: SpamFlag): Pro
 export async function clearSpamFlag(id: string, scope: Scope): Promise<FeedbackDocument | null> {
   return FeedbackModel.findOneAndUpdate(
     { _id: id, spam: { $exists: true }, ...scopeFilter(scope, 'unitPath') },
-    { $unset: { spam: 1 }, $set: { rollup: 'pending' } },
+    { $unset: { spam: 1 }, $set: pendingNow() },
     { returnDocument: 'before' },
   )
     .lean<FeedbackDocument>()

@@ -127,6 +127,27 @@ describe('replacement window on the clock', () => {
   });
 });
 
+describe('pending changes of old votes', () => {
+  test('when a week-old vote is flagged, replaced or given details, then the moment it became pending is recorded (reconciliation waits for it)', async () => {
+    const { token } = freshCounter();
+    const fb = service();
+    clock = new Date('2026-02-01T03:00:00Z');
+    const old = await fb.submitFeedback(input(token, { quick: 'dissatisfied' }), newKey(), { channel: 'qr', deviceId: 'old-phone' });
+    const pendingAt = async () => (await FeedbackModel.findById(old.id).lean())?.rollupPendingAt?.getTime() ?? 0;
+    const startedAt = Date.now();
+    await fb.flagSpam(admin, old.id, 'test');
+    expect(await pendingAt()).toBeGreaterThanOrEqual(startedAt);
+    await FeedbackModel.updateOne({ _id: old.id }, { $unset: { rollupPendingAt: 1 } });
+    await fb.unflagSpam(admin, old.id);
+    expect(await pendingAt()).toBeGreaterThanOrEqual(startedAt);
+    await FeedbackModel.updateOne({ _id: old.id }, { $unset: { rollupPendingAt: 1 } });
+    minutes(10);
+    await fb.submitFeedback(input(token), newKey(), { channel: 'qr', deviceId: 'old-phone' });
+    expect(await pendingAt()).toBeGreaterThanOrEqual(startedAt);
+    await rollupsMatchRawFeedback();
+  });
+});
+
 describe('privacy', () => {
   test('when a vote is stored, then neither the raw device id nor the raw IP appears in it, and equal inputs hash equally', async () => {
     const { token } = freshCounter();

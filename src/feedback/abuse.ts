@@ -5,6 +5,7 @@ import mongoose from 'mongoose';
 import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config';
 import { AppError, tooManyRequests } from '../shared/errors';
+import { chargeDevices } from './device-limit';
 
 export const DEVICE_COOKIE = 'tdd';
 const DEVICE_ID = /^[A-Za-z0-9_-]{22}$/;
@@ -68,14 +69,16 @@ export interface Charge extends Hashes {
 
 export interface RateGuards {
   /**
-   * Charges a batch of submissions with one atomic database operation per distinct key, with the answers of charging
-   * them one by one in order: first the kiosk interval, then (for what it allows) the device and IP limits, both
-   * counted for every attempt. Each answer is null (allowed) or the 429 error to give that submission.
+   * Charges a batch of submissions in order, as if one by one: first the kiosk interval, then (for what it allows)
+   * the device and IP limits, both counted for every attempt. Atomic whatever else is charging at the same time:
+   * no key ever gets more than its limit. Each answer is null (allowed) or the 429 error to give that submission.
    */
   charge(charges: readonly Charge[]): Promise<(AppError | null)[]>;
 }
 
-type Limiters = { device: RateLimiterMongo; ip: RateLimiterMongo; kiosk: RateLimiterMongo | null };
+type Limiters = { ip: RateLimiterMongo; kiosk: RateLimiterMongo | null };
+
+const HOUR_MS = 3600_000;
 
 /**
  * Which submissions go over one limiter's limit, as the wait in ms before the next would fit (null: allowed). A key
@@ -111,12 +114,16 @@ function kioskTooSoon(msBeforeNext: number): AppError {
   return new AppError(429, 'too_many_requests', 'feedback.errors.kioskTooSoon', { seconds }, undefined, { 'Retry-After': String(seconds) });
 }
 
-/** Rate limits stored in the database (shared by every app process) through Mongoose's connection. */
+/**
+ * Rate limits stored in the database, shared by every app process: the per-device limit counts one clock hour per
+ * device in two operations for a whole batch (device-limit.ts; a batch holds a phone per citizen), the per-IP limit
+ * and the kiosk interval are rate-limiter-flexible's counters (one `consume` per distinct key: an office's IP, a
+ * kiosk's counter).
+ */
 export function createRateGuards(settings: Config['feedback']): RateGuards {
   let limiters: Limiters | null = null;
   const get = (): Limiters => {
     limiters ??= {
-      device: new RateLimiterMongo({ storeClient: mongoose.connection, tableName: 'rate_limits', keyPrefix: 'fb-device', points: settings.limitPerDevicePerHour, duration: 3600 }),
       ip: new RateLimiterMongo({ storeClient: mongoose.connection, tableName: 'rate_limits', keyPrefix: 'fb-ip', points: settings.limitPerIpPerHour, duration: 3600 }),
       kiosk:
         settings.kioskMinIntervalSeconds > 0
@@ -127,7 +134,7 @@ export function createRateGuards(settings: Config['feedback']): RateGuards {
   };
   return {
     async charge(charges) {
-      const { device, ip, kiosk } = get();
+      const { ip, kiosk } = get();
       const answers: (AppError | null)[] = charges.map(() => null);
       const kioskWaits = kiosk && charges.some((charge) => charge.kioskCounterId) ? await overLimit(kiosk, charges.map((charge) => charge.kioskCounterId)) : [];
       kioskWaits.forEach((wait, index) => {
@@ -135,7 +142,7 @@ export function createRateGuards(settings: Config['feedback']): RateGuards {
       });
       const open = charges.map((charge, index) => (answers[index] ? null : charge));
       const [deviceWaits, ipWaits] = await Promise.all([
-        overLimit(device, open.map((charge) => charge?.deviceHash)),
+        chargeDevices(open.map((charge) => charge?.deviceHash), settings.limitPerDevicePerHour, HOUR_MS),
         overLimit(ip, open.map((charge) => charge?.ipHash)),
       ]);
       open.forEach((charge, index) => {

@@ -58,7 +58,9 @@ export async function chargeDevices(deviceHashes: readonly (string | undefined)[
   return deviceHashes.map((hash) => {
     if (!hash) return null;
     const id = idOf(hash);
-    const nth = (totals.get(id) ?? 0) - (counts.get(id) ?? 0) + (seen.get(id) ?? 0) + 1;
+    const charged = counts.get(id) ?? 0;
+    // A window the TTL monitor removed between the write and the read is over: this batch starts the next one.
+    const nth = (totals.get(id) ?? charged) - charged + (seen.get(id) ?? 0) + 1;
     seen.set(id, (seen.get(id) ?? 0) + 1);
     return nth > limit ? Math.max(1000, windowStart + windowMs - now) : null;
   });

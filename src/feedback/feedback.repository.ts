@@ -68,39 +68,42 @@ export async function findDeviceVotes(
 }
 
 /**
- * A stored vote whose roll-up change starts now: 'pending', with the moment (the real clock), so that reconciliation
- * leaves its counter-day alone while the change is applied, however old the vote is.
+ * A stored vote whose roll-up change starts at `pendingAt` (the real clock): 'pending', with that moment, so that
+ * reconciliation leaves its counter-day alone while the change is applied however old the vote is, and so that only
+ * the latest change to start may mark it 'applied' again (markRollupApplied).
  */
-function pendingNow(): { rollup: 'pending'; rollupPendingAt: Date } {
-  return { rollup: 'pending', rollupPendingAt: new Date() };
+function pendingSince(pendingAt: Date): { rollup: 'pending'; rollupPendingAt: Date } {
+  return { rollup: 'pending', rollupPendingAt: pendingAt };
 }
 
 /** Marks `oldId` as replaced by `newId` unless something replaced it first; returns the document as it was before. */
-export async function markReplaced(oldId: Types.ObjectId, newId: Types.ObjectId): Promise<FeedbackDocument | null> {
+export async function markReplaced(oldId: Types.ObjectId, newId: Types.ObjectId, pendingAt: Date): Promise<FeedbackDocument | null> {
   return FeedbackModel.findOneAndUpdate(
     { _id: oldId, replacedBy: { $exists: false } },
-    { $set: { replacedBy: newId, ...pendingNow() } },
+    { $set: { replacedBy: newId, ...pendingSince(pendingAt) } },
     { returnDocument: 'before' },
   )
     .lean<FeedbackDocument>()
     .exec();
 }
 
-/** Records that the roll-ups took this feedback's change (and, for a replacing vote, which vote it replaced). */
-export async function markRollupApplied(id: Types.ObjectId, replaces?: Types.ObjectId | null): Promise<void> {
-  await FeedbackModel.updateOne({ _id: id }, { $set: { rollup: 'applied', ...(replaces ? { replaces } : {}) } }).exec();
+/**
+ * Records that the roll-ups took the change that made this feedback 'pending' at `pendingAt`; nothing when another
+ * change has started since (that one marks it, or reconciliation settles it).
+ */
+export async function markRollupApplied(id: Types.ObjectId, pendingAt: Date): Promise<void> {
+  await feedbackCollection().updateOne({ _id: id, rollupPendingAt: pendingAt }, { $set: { rollup: 'applied' } });
 }
 
 /** What a writer of votes records once its roll-up changes are durable. */
 export interface RollupMarks {
-  /** Votes whose every roll-up change this writer applied: 'applied' whatever else happened to them. */
-  settled: readonly Types.ObjectId[];
-  /**
-   * Votes whose own increment this writer applied: 'applied' unless another writer replaced them meanwhile (that
-   * replacement's decrement may still be in flight, so they stay 'pending' for reconciliation to settle).
-   */
-  unlessReplaced: readonly Types.ObjectId[];
-  /** For each replacing vote (by id), the vote it replaced. */
+  /** Its new votes: 'applied' unless another change has started on them since (a replacement, a spam flag). */
+  fresh: readonly Types.ObjectId[];
+  /** Votes it replaced whose every change it has now applied: 'applied' unless another change started after its own. */
+  replaced: readonly Types.ObjectId[];
+  /** When its replacements started (markReplaced). */
+  pendingAt: Date;
+  /** For each of its new votes that replaced another (by id), the vote it replaced. */
   replaces: ReadonlyMap<string, Types.ObjectId>;
 }
 
@@ -109,8 +112,8 @@ export async function markRollupsApplied(marks: RollupMarks): Promise<void> {
   const applied = { $set: { rollup: 'applied' } };
   await feedbackCollection().bulkWrite(
     [
-      ...(marks.settled.length > 0 ? [{ updateMany: { filter: { _id: { $in: [...marks.settled] } }, update: applied } }] : []),
-      ...(marks.unlessReplaced.length > 0 ? [{ updateMany: { filter: { _id: { $in: [...marks.unlessReplaced] }, replacedBy: { $exists: false } }, update: applied } }] : []),
+      ...(marks.fresh.length > 0 ? [{ updateMany: { filter: { _id: { $in: [...marks.fresh] }, rollupPendingAt: { $exists: false } }, update: applied } }] : []),
+      ...(marks.replaced.length > 0 ? [{ updateMany: { filter: { _id: { $in: [...marks.replaced] }, rollupPendingAt: marks.pendingAt }, update: applied } }] : []),
       ...[...marks.replaces].map(([newer, older]) => ({ updateOne: { filter: { _id: new Types.ObjectId(newer) }, update: { $set: { replaces: older } } } })),
     ],
     { ordered: false },
@@ -122,8 +125,9 @@ export async function addFollowUp(
   id: Types.ObjectId,
   details: { wentBadly: string[]; comment?: string },
   at: Date,
+  pendingAt: Date,
 ): Promise<{ before: FeedbackDocument; after: FeedbackDocument } | null> {
-  const set: Record<string, unknown> = { wentBadly: details.wentBadly, followUpAt: at, ...pendingNow() };
+  const set: Record<string, unknown> = { wentBadly: details.wentBadly, followUpAt: at, ...pendingSince(pendingAt) };
   if (details.comment) set.comment = details.comment;
   const before = await FeedbackModel.findOneAndUpdate(
     { _id: id, quick: 'dissatisfied', followUpAt: { $exists: false } },
@@ -138,10 +142,10 @@ export async function addFollowUp(
 }
 
 /** Sets the spam flag if not set yet, within the scope; returns the document before the change. */
-export async function setSpamFlag(id: string, scope: Scope, spam: SpamFlag): Promise<FeedbackDocument | null> {
+export async function setSpamFlag(id: string, scope: Scope, spam: SpamFlag, pendingAt: Date): Promise<FeedbackDocument | null> {
   return FeedbackModel.findOneAndUpdate(
     { _id: id, spam: { $exists: false }, ...scopeFilter(scope, 'unitPath') },
-    { $set: { spam, ...pendingNow() } },
+    { $set: { spam, ...pendingSince(pendingAt) } },
     { returnDocument: 'before' },
   )
     .lean<FeedbackDocument>()
@@ -149,10 +153,10 @@ export async function setSpamFlag(id: string, scope: Scope, spam: SpamFlag): Pro
 }
 
 /** Clears the spam flag if set, within the scope; returns the document before the change. */
-export async function clearSpamFlag(id: string, scope: Scope): Promise<FeedbackDocument | null> {
+export async function clearSpamFlag(id: string, scope: Scope, pendingAt: Date): Promise<FeedbackDocument | null> {
   return FeedbackModel.findOneAndUpdate(
     { _id: id, spam: { $exists: true }, ...scopeFilter(scope, 'unitPath') },
-    { $unset: { spam: 1 }, $set: pendingNow() },
+    { $unset: { spam: 1 }, $set: pendingSince(pendingAt) },
     { returnDocument: 'before' },
   )
     .lean<FeedbackDocument>()

@@ -269,30 +269,33 @@ export function createFeedbackService(deps: FeedbackServiceDeps) {
   async function addFollowUpDetails(id: string, token: string, details: { wentBadly: string[]; comment?: string }): Promise<void> {
     if (!verifyFollowUp(key, id, token, now().getTime())) throw new AppError(403, 'forbidden', 'feedback.errors.followUpExpired');
     if (details.wentBadly.length === 0 && !details.comment) return;
-    const change = await addFollowUp(new Types.ObjectId(id), details, now());
+    const pendingAt = new Date();
+    const change = await addFollowUp(new Types.ObjectId(id), details, now(), pendingAt);
     if (!change) return;
     if (isCounted(change.before)) {
       await applyVoteToRollups(change.before, -1);
       await applyVoteToRollups(change.after, 1);
     }
-    await markRollupApplied(change.before._id);
+    await markRollupApplied(change.before._id, pendingAt);
   }
 
   /** Flags a feedback as spam (excluded from every figure); 404 outside the moderator's scope. */
   async function flagSpam(actor: Actor, id: string, reason: string, ip?: string): Promise<void> {
-    const before = await setSpamFlag(id, actor.scope, { reason, at: now(), by: actor.id });
+    const pendingAt = new Date();
+    const before = await setSpamFlag(id, actor.scope, { reason, at: now(), by: actor.id }, pendingAt);
     if (!before) return ensureVisible(id, actor.scope);
     if (isCounted(before)) await applyVoteToRollups(before, -1);
-    await markRollupApplied(before._id);
+    await markRollupApplied(before._id, pendingAt);
     await recordAudit(actor, 'feedback.spam.flag', { type: 'feedback', id, unitPath: before.unitPath }, { reason }, { ip });
   }
 
   /** Clears a spam flag, so the vote counts again unless it was replaced. */
   async function unflagSpam(actor: Actor, id: string, ip?: string): Promise<void> {
-    const before = await clearSpamFlag(id, actor.scope);
+    const pendingAt = new Date();
+    const before = await clearSpamFlag(id, actor.scope, pendingAt);
     if (!before) return ensureVisible(id, actor.scope);
     if (!before.replacedBy) await applyVoteToRollups(before, 1);
-    await markRollupApplied(before._id);
+    await markRollupApplied(before._id, pendingAt);
     await recordAudit(actor, 'feedback.spam.unflag', { type: 'feedback', id, unitPath: before.unitPath }, {}, { ip });
   }
 

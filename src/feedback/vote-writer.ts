@@ -3,7 +3,7 @@ import type { Types } from 'mongoose';
 import type { AppError } from '../shared/errors';
 import type { Charge, RateGuards } from './abuse';
 import type { FeedbackDocument } from './feedback.model';
-import { findDeviceVotes, findFeedbackByKeys, insertFeedbackMany, markReplaced, markRollupsApplied, type NewFeedback } from './feedback.repository';
+import { findDeviceVotes, findFeedbackById, findFeedbackByKeys, insertFeedbackMany, markReplaced, markRollupsApplied, type NewFeedback } from './feedback.repository';
 import { isCounted } from './feedback.types';
 import { applyVotesToRollups, type RollupChange } from './rollup.service';
 
@@ -118,14 +118,19 @@ export function createVoteWriter(deps: VoteWriterDeps) {
     });
   }
 
+  /**
+   * Charges the votes; a refused vote whose key got stored meanwhile (its twin, sent to another app process) is
+   * answered with the stored vote instead.
+   */
   async function chargeLimits(batch: Waiting[], settle: Settle): Promise<Waiting[]> {
     if (!deps.guards || batch.length === 0) return batch;
     const refusals: (AppError | null)[] = await deps.guards.charge(batch.map((waiting) => waiting.vote.charge));
-    return batch.filter((waiting, index) => {
+    const refused = new Map(batch.flatMap((waiting, index) => {
       const refusal = refusals[index];
-      if (refusal) settle(waiting, refusal);
-      return !refusal;
-    });
+      return refusal ? [[waiting, refusal] as const] : [];
+    }));
+    for (const waiting of await answerStored([...refused.keys()], settle)) settle(waiting, refused.get(waiting) ?? new Error('refused'));
+    return batch.filter((waiting) => !refused.has(waiting));
   }
 
   /** One unordered insert; a key taken meanwhile (a twin written by another process) gets the stored vote. */
@@ -151,15 +156,16 @@ export function createVoteWriter(deps: VoteWriterDeps) {
    */
   async function count(batch: Waiting[], settle: Settle): Promise<void> {
     if (batch.length === 0) return;
+    const pendingAt = new Date();
     const [replacements] = await Promise.all([
-      settleReplacements(batch),
+      settleReplacements(batch, pendingAt),
       applyVotesToRollups(batch.map((waiting) => ({ vote: waiting.vote.feedback, sign: 1 }))),
     ]);
     if (replacements.decrements.length > 0) await applyVotesToRollups(replacements.decrements);
-    const settled = new Set(replacements.settled.map(String));
     await markRollupsApplied({
-      settled: replacements.settled,
-      unlessReplaced: batch.map((waiting) => waiting.vote.feedback._id).filter((id) => !settled.has(String(id))),
+      fresh: batch.map((waiting) => waiting.vote.feedback._id),
+      replaced: replacements.replaced,
+      pendingAt,
       replaces: replacements.replaces,
     });
     for (const waiting of batch) {
@@ -171,12 +177,16 @@ export function createVoteWriter(deps: VoteWriterDeps) {
 
   /**
    * One device, one counted vote per counter within the window: the newest (by time, then id) replaces every other
-   * counted vote of the device at the counter within the window. Returns the decrements, the replaced votes whose
-   * every roll-up change this batch has now applied (its own, and earlier ones already 'applied'), and which vote
-   * each replacing vote replaced.
+   * counted vote of the device at the counter within the window. Returns the decrements; the replaced votes whose
+   * every roll-up change this batch has now applied (its own, and earlier ones that were 'applied' when replaced;
+   * an earlier one still 'pending' has its own writer's change in flight and is left to reconciliation); and, for
+   * each vote of the batch that replaced another, which one.
    */
-  async function settleReplacements(batch: Waiting[]): Promise<{ decrements: RollupChange[]; settled: Types.ObjectId[]; replaces: Map<string, Types.ObjectId> }> {
-    const result = { decrements: [] as RollupChange[], settled: [] as Types.ObjectId[], replaces: new Map<string, Types.ObjectId>() };
+  async function settleReplacements(
+    batch: Waiting[],
+    pendingAt: Date,
+  ): Promise<{ decrements: RollupChange[]; replaced: Types.ObjectId[]; replaces: Map<string, Types.ObjectId> }> {
+    const result = { decrements: [] as RollupChange[], replaced: [] as Types.ObjectId[], replaces: new Map<string, Types.ObjectId>() };
     const window = deps.replaceWindowMs;
     const voters = batch.flatMap(({ vote: { feedback } }) => (feedback.deviceHash && feedback.channel !== 'kiosk' ? [{ ...feedback, deviceHash: feedback.deviceHash }] : []));
     if (window <= 0 || voters.length === 0) return result;
@@ -193,12 +203,16 @@ export function createVoteWriter(deps: VoteWriterDeps) {
         const pair = `${String(older._id)}|${String(newer._id)}`;
         if (seen.has(pair)) continue;
         seen.add(pair);
-        const before = await markReplaced(older._id, newer._id);
-        if (!before) continue;
+        const newerHere = inBatch.has(String(newer._id));
+        const before = await markReplaced(older._id, newer._id, pendingAt);
+        if (!before) {
+          // Someone else replaced it first: when by this batch's vote (the other batch saw both), this vote replaced it.
+          if (newerHere && String((await findFeedbackById(older._id))?.replacedBy) === String(newer._id)) result.replaces.set(String(newer._id), older._id);
+          continue;
+        }
         if (isCounted(before)) result.decrements.push({ vote: before, sign: -1 });
-        // An earlier vote still 'pending' has its own writer's change in flight: reconciliation settles it.
-        if (inBatch.has(String(older._id)) || before.rollup === 'applied') result.settled.push(older._id);
-        result.replaces.set(String(newer._id), older._id);
+        if (inBatch.has(String(older._id)) || before.rollup === 'applied') result.replaced.push(older._id);
+        if (newerHere) result.replaces.set(String(newer._id), older._id);
       }
     }
     return result;

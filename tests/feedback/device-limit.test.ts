@@ -4,7 +4,8 @@ import { chargeDevices, DeviceWindowModel } from '../../src/feedback/device-limi
 
 let t: TestApp;
 const HOUR = 3600_000;
-const at = Date.parse('2026-06-01T08:15:00Z');
+// A time to come, so that the TTL monitor never removes the windows during the test.
+const at = Date.parse('2099-06-01T08:15:00Z');
 
 beforeAll(async () => {
   t = await startTestApp();
@@ -24,8 +25,8 @@ describe('chargeDevices', () => {
     expect(await chargeDevices(['c'], 2, HOUR, at + 45 * 60_000)).toEqual([null]);
     const windows = await DeviceWindowModel.find({ _id: /^c:/ }).sort({ expireAt: 1 }).lean();
     expect(windows.map((window) => [window.points, window.expireAt.toISOString()])).toEqual([
-      [3, '2026-06-01T09:00:00.000Z'],
-      [1, '2026-06-01T10:00:00.000Z'],
+      [3, '2099-06-01T09:00:00.000Z'],
+      [1, '2099-06-01T10:00:00.000Z'],
     ]);
   });
 

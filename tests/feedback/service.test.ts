@@ -1,7 +1,9 @@
 // The feedback service with an injected clock: window boundaries, kiosk votes, spam and follow-up against roll-ups, privacy.
 import { startTestApp, type TestApp } from '../helpers/app';
 import { createFeedbackService } from '../../src/feedback/feedback.service';
+import { Types } from 'mongoose';
 import { FeedbackModel } from '../../src/feedback/feedback.model';
+import { markRollupApplied, setSpamFlag } from '../../src/feedback/feedback.repository';
 import type { FeedbackInput } from '../../src/feedback/feedback.schema';
 import { rebuildRollups } from '../../src/feedback/rollup.service';
 import { ALL_UNITS } from '../../src/shared/scope';
@@ -145,6 +147,22 @@ describe('pending changes of old votes', () => {
     await fb.submitFeedback(input(token), newKey(), { channel: 'qr', deviceId: 'old-phone' });
     expect(await pendingAt()).toBeGreaterThanOrEqual(startedAt);
     await rollupsMatchRawFeedback();
+  });
+});
+
+describe('applied marks', () => {
+  test('when another change started on a vote after this one, then this one does not mark it applied (the later one, or reconciliation, does)', async () => {
+    const { token } = freshCounter();
+    const vote = await service().submitFeedback(input(token), newKey(), { channel: 'api' });
+    const id = new Types.ObjectId(vote.id);
+    const flaggedAt = new Date();
+    await setSpamFlag(vote.id, ALL_UNITS, { reason: 'test', at: flaggedAt }, flaggedAt);
+    const laterChange = new Date(flaggedAt.getTime() + 5);
+    await FeedbackModel.updateOne({ _id: id }, { $set: { rollupPendingAt: laterChange } });
+    await markRollupApplied(id, flaggedAt);
+    expect((await FeedbackModel.findById(id).lean())?.rollup).toBe('pending');
+    await markRollupApplied(id, laterChange);
+    expect((await FeedbackModel.findById(id).lean())?.rollup).toBe('applied');
   });
 });
 

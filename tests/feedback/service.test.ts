@@ -4,10 +4,9 @@ import { createFeedbackService } from '../../src/feedback/feedback.service';
 import { Types } from 'mongoose';
 import { FeedbackModel } from '../../src/feedback/feedback.model';
 import { markRollupApplied, setSpamFlag } from '../../src/feedback/feedback.repository';
-import type { FeedbackInput } from '../../src/feedback/feedback.schema';
 import { rebuildRollups } from '../../src/feedback/rollup.service';
 import { ALL_UNITS } from '../../src/shared/scope';
-import { demoCounters, newKey, rolledUpCount, type CounterAtOffice } from './support';
+import { demoCounters, newKey, rolledUpCount, type CounterAtOffice, voteInput as input } from './support';
 
 let t: TestApp;
 let counters: CounterAtOffice[];
@@ -27,16 +26,6 @@ const service = () => createFeedbackService({ config: t.config, now: () => clock
 const minutes = (n: number) => {
   clock = new Date(clock.getTime() + n * 60_000);
 };
-const input = (token: string, patch: Partial<FeedbackInput> = {}): FeedbackInput => ({
-  qrToken: token,
-  quick: 'satisfied',
-  elements: {},
-  wentWell: [],
-  wentBadly: [],
-  lang: 'vi',
-  ...patch,
-});
-
 async function rollupsMatchRawFeedback(): Promise<void> {
   const rebuilt = await rebuildRollups({ fix: false, pendingOlderThanMs: 0 });
   expect(rebuilt.differences).toEqual([]);

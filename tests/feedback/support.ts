@@ -7,6 +7,7 @@ import { findCounterByToken, findCounters, findOffices, seedDemoUnits, type Coun
 import { ALL_UNITS } from '../../src/shared/scope';
 import { FeedbackModel } from '../../src/feedback/feedback.model';
 import { RollupModel } from '../../src/feedback/rollup.model';
+import type { FeedbackInput } from '../../src/feedback/feedback.schema';
 
 export interface CounterAtOffice {
   counter: Counter;
@@ -30,6 +31,17 @@ export function formKey(html: string): string {
 }
 
 export const newKey = () => randomUUID();
+
+/** A quick vote at the counter of `token` (satisfied, nothing else answered), with what `patch` changes. */
+export const voteInput = (token: string, patch: Partial<FeedbackInput> = {}): FeedbackInput => ({
+  qrToken: token,
+  quick: 'satisfied',
+  elements: {},
+  wentWell: [],
+  wentBadly: [],
+  lang: 'vi',
+  ...patch,
+});
 
 export function feedbackCount(filter: Record<string, unknown> = {}): Promise<number> {
   return FeedbackModel.countDocuments(filter).exec();

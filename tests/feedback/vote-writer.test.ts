@@ -4,10 +4,9 @@ import { createRateGuards } from '../../src/feedback/abuse';
 import { Types } from 'mongoose';
 import { FeedbackModel } from '../../src/feedback/feedback.model';
 import { createFeedbackService, type FeedbackService, type SubmitResult } from '../../src/feedback/feedback.service';
-import type { FeedbackInput } from '../../src/feedback/feedback.schema';
 import { rebuildRollups } from '../../src/feedback/rollup.service';
 import { AppError } from '../../src/shared/errors';
-import { demoCounters, feedbackCount, newKey, rolledUpCount, type CounterAtOffice } from './support';
+import { demoCounters, feedbackCount, newKey, rolledUpCount, type CounterAtOffice, voteInput as input } from './support';
 
 let t: TestApp;
 let counters: CounterAtOffice[];
@@ -22,16 +21,6 @@ beforeAll(async () => {
 });
 
 afterAll(() => t.stop());
-
-const input = (token: string, patch: Partial<FeedbackInput> = {}): FeedbackInput => ({
-  qrToken: token,
-  quick: 'satisfied',
-  elements: {},
-  wentWell: [],
-  wentBadly: [],
-  lang: 'vi',
-  ...patch,
-});
 
 /** Each outcome as the HTTP layer would see it: the result, or the error's status and message key. */
 async function outcomes(submissions: Promise<SubmitResult>[]): Promise<(SubmitResult | { status: number; messageKey: string })[]> {

@@ -96,6 +96,25 @@ async function commitThen(ctx: CommandContext, records: JournalRecord[], reply: 
   return reply;
 }
 
+/** Runs each statement; a failing one becomes a writeErrors entry, and stops the rest when the write is ordered. */
+function eachStatement<T>(items: T[], ordered: boolean, ctx: CommandContext, run: (statement: T, index: number) => void): Document[] {
+  const writeErrors: Document[] = [];
+  for (let i = 0; i < items.length; i++) {
+    try {
+      run(items[i] as T, i);
+    } catch (error) {
+      writeErrors.push(writeErrorOf(i, error, ctx));
+      if (ordered) break;
+    }
+  }
+  return writeErrors;
+}
+
+/** The reply of a write command: its counts, then the write errors if any, then ok. */
+function writeReply(counts: Document, writeErrors: Document[]): Document {
+  return { ...counts, ...(writeErrors.length > 0 ? { writeErrors } : {}), ok: 1 };
+}
+
 const insert: CommandHandler = async (cmd, ctx) => {
   const name = collectionName(cmd, ctx);
   const docs = statements(cmd, 'documents');
@@ -103,26 +122,16 @@ const insert: CommandHandler = async (cmd, ctx) => {
   const records: JournalRecord[] = [];
   const coll = ensureCollection(ctx, name, records);
   const validate = makeValidator(coll, ctx, cmd.bypassDocumentValidation === true);
-  const writeErrors: Document[] = [];
   let n = 0;
-  for (let i = 0; i < docs.length; i++) {
-    try {
-      const raw = docs[i];
-      if (!isPlainObject(raw)) throw new MongoError(ErrorCodes.TypeMismatch, 'document to insert must be an object');
-      const doc = withId(raw);
-      validate(doc);
-      coll.insert(doc);
-      records.push({ t: 'insert', ns: coll.ns, doc });
-      n++;
-    } catch (error) {
-      writeErrors.push(writeErrorOf(i, error, ctx));
-      if (ordered) break;
-    }
-  }
-  const reply: Document = { n };
-  if (writeErrors.length > 0) reply.writeErrors = writeErrors;
-  reply.ok = 1;
-  return commitThen(ctx, records, reply);
+  const writeErrors = eachStatement(docs, ordered, ctx, (raw) => {
+    if (!isPlainObject(raw)) throw new MongoError(ErrorCodes.TypeMismatch, 'document to insert must be an object');
+    const doc = withId(raw);
+    validate(doc);
+    coll.insert(doc);
+    records.push({ t: 'insert', ns: coll.ns, doc });
+    n++;
+  });
+  return commitThen(ctx, records, writeReply({ n }, writeErrors));
 };
 
 type UpdateKind = 'operators' | 'replacement' | 'pipeline';
@@ -238,87 +247,66 @@ function prepareStatements(cmd: Document, ctx: Parameters<CommandHandler>[1], fi
 const update: CommandHandler = async (cmd, ctx) => {
   const { name, items: updates, ordered, variables } = prepareStatements(cmd, ctx, 'updates', UPDATE_FIELDS);
   const records: JournalRecord[] = [];
-  const writeErrors: Document[] = [];
   const upserted: Document[] = [];
   let n = 0;
   let nModified = 0;
-  for (let i = 0; i < updates.length; i++) {
-    try {
-      const st = updates[i];
-      if (!isPlainObject(st)) throw new MongoError(ErrorCodes.TypeMismatch, 'update statement must be an object');
-      const q = st.q === undefined ? {} : st.q;
-      if (!isPlainObject(q)) throw new MongoError(ErrorCodes.TypeMismatch, "BSON field 'q' is the wrong type, expected type 'object'");
-      if (st.u === undefined) throw new MongoError(ErrorCodes.FailedToParse, "BSON field 'u' is missing but a required field");
-      let coll = ctx.catalog.getCollection(ctx.db, name);
-      assertNotView(coll);
-      if (!coll) {
-        if (st.upsert !== true) {
-          updateKind(st.u);
-          continue;
-        }
-        coll = ensureCollection(ctx, name, records);
+  const writeErrors = eachStatement(updates, ordered, ctx, (st, i) => {
+    if (!isPlainObject(st)) throw new MongoError(ErrorCodes.TypeMismatch, 'update statement must be an object');
+    const q = st.q === undefined ? {} : st.q;
+    if (!isPlainObject(q)) throw new MongoError(ErrorCodes.TypeMismatch, "BSON field 'q' is the wrong type, expected type 'object'");
+    if (st.u === undefined) throw new MongoError(ErrorCodes.FailedToParse, "BSON field 'u' is missing but a required field");
+    let coll = ctx.catalog.getCollection(ctx.db, name);
+    assertNotView(coll);
+    if (!coll) {
+      if (st.upsert !== true) {
+        updateKind(st.u);
+        return;
       }
-      const out = runUpdate(coll, {
-        q,
-        u: st.u as Document | Document[],
-        upsert: st.upsert === true,
-        multi: st.multi === true,
-        arrayFilters: st.arrayFilters as Document[] | undefined,
-        hint: st.hint,
-        variables,
-        validate: makeValidator(coll, ctx, cmd.bypassDocumentValidation === true),
-      }, records);
-      if (out.upsertedId !== undefined) {
-        upserted.push({ index: i, _id: out.upsertedId });
-        n += 1;
-      } else {
-        n += out.matched;
-        nModified += out.modified;
-      }
-    } catch (error) {
-      writeErrors.push(writeErrorOf(i, error, ctx));
-      if (ordered) break;
+      coll = ensureCollection(ctx, name, records);
     }
-  }
-  const reply: Document = { n, nModified };
-  if (upserted.length > 0) reply.upserted = upserted;
-  if (writeErrors.length > 0) reply.writeErrors = writeErrors;
-  reply.ok = 1;
-  return commitThen(ctx, records, reply);
+    const out = runUpdate(coll, {
+      q,
+      u: st.u as Document | Document[],
+      upsert: st.upsert === true,
+      multi: st.multi === true,
+      arrayFilters: st.arrayFilters as Document[] | undefined,
+      hint: st.hint,
+      variables,
+      validate: makeValidator(coll, ctx, cmd.bypassDocumentValidation === true),
+    }, records);
+    if (out.upsertedId !== undefined) {
+      upserted.push({ index: i, _id: out.upsertedId });
+      n += 1;
+    } else {
+      n += out.matched;
+      nModified += out.modified;
+    }
+  });
+  return commitThen(ctx, records, writeReply({ n, nModified, ...(upserted.length > 0 ? { upserted } : {}) }, writeErrors));
 };
 
 const del: CommandHandler = async (cmd, ctx) => {
   const { name, items: deletes, ordered, variables } = prepareStatements(cmd, ctx, 'deletes', DELETE_FIELDS);
   const records: JournalRecord[] = [];
-  const writeErrors: Document[] = [];
   let n = 0;
-  for (let i = 0; i < deletes.length; i++) {
-    try {
-      const st = deletes[i];
-      if (!isPlainObject(st)) throw new MongoError(ErrorCodes.TypeMismatch, 'delete statement must be an object');
-      const q = st.q === undefined ? {} : st.q;
-      if (!isPlainObject(q)) throw new MongoError(ErrorCodes.TypeMismatch, "BSON field 'q' is the wrong type, expected type 'object'");
-      const limit = Number(st.limit ?? 0);
-      if (limit !== 0 && limit !== 1) throw new MongoError(ErrorCodes.FailedToParse, `The limit field in delete objects must be 0 or 1. Got ${String(st.limit)}`);
-      const predicate = compileFilter(q, { variables });
-      const coll = ctx.catalog.getCollection(ctx.db, name);
-      assertNotView(coll);
-      if (!coll) continue;
-      const { recs } = findMatches(coll, q, { limit, hint: st.hint, predicate });
-      for (const rec of limit === 1 ? recs.slice(0, 1) : recs) {
-        coll.remove(rec);
-        records.push({ t: 'delete', ns: coll.ns, id: rec.doc._id });
-        n++;
-      }
-    } catch (error) {
-      writeErrors.push(writeErrorOf(i, error, ctx));
-      if (ordered) break;
+  const writeErrors = eachStatement(deletes, ordered, ctx, (st) => {
+    if (!isPlainObject(st)) throw new MongoError(ErrorCodes.TypeMismatch, 'delete statement must be an object');
+    const q = st.q === undefined ? {} : st.q;
+    if (!isPlainObject(q)) throw new MongoError(ErrorCodes.TypeMismatch, "BSON field 'q' is the wrong type, expected type 'object'");
+    const limit = Number(st.limit ?? 0);
+    if (limit !== 0 && limit !== 1) throw new MongoError(ErrorCodes.FailedToParse, `The limit field in delete objects must be 0 or 1. Got ${String(st.limit)}`);
+    const predicate = compileFilter(q, { variables });
+    const coll = ctx.catalog.getCollection(ctx.db, name);
+    assertNotView(coll);
+    if (!coll) return;
+    const { recs } = findMatches(coll, q, { limit, hint: st.hint, predicate });
+    for (const rec of limit === 1 ? recs.slice(0, 1) : recs) {
+      coll.remove(rec);
+      records.push({ t: 'delete', ns: coll.ns, id: rec.doc._id });
+      n++;
     }
-  }
-  const reply: Document = { n };
-  if (writeErrors.length > 0) reply.writeErrors = writeErrors;
-  reply.ok = 1;
-  return commitThen(ctx, records, reply);
+  });
+  return commitThen(ctx, records, writeReply({ n }, writeErrors));
 };
 
 const findAndModify: CommandHandler = async (cmd, ctx) => {

@@ -11,7 +11,6 @@ import {
   type MergeRecord,
   type OfficeDoc,
   type UnitDoc,
-  type UnitLevel,
 } from './units.model';
 import type { Counter, Office, Unit } from './units.types';
 
@@ -116,17 +115,8 @@ export async function recordUnitMerge(code: string, scope: Scope, merge: MergeRe
   return doc ? toUnit(doc) : null;
 }
 
-export interface UnitSeed {
-  code: string;
-  name: string;
-  shortName: string | null;
-  level: UnitLevel;
-  parentCode: string | null;
-  path: string[];
-  legacy: boolean;
-  mergedInto: MergeRecord | null;
-  formedFrom?: FormedFromEntry[];
-}
+/** A unit as the demo seed describes it: what a stored unit has, its history of predecessors optional. */
+export type UnitSeed = Omit<Unit, 'formedFrom'> & { formedFrom?: FormedFromEntry[] };
 
 /** Inserts units that do not exist yet (by code); existing units, possibly renamed by an admin, stay as they are. */
 export async function insertMissingUnits(units: UnitSeed[]): Promise<number> {

@@ -1,5 +1,5 @@
 // Plain records of units, offices and counters, as the repository returns them and other components use them.
-import type { FormedFromEntry, Hotline, MergeRecord, RevokedToken, UnitLevel } from './units.model';
+import type { CounterDoc, FormedFromEntry, Hotline, MergeRecord, OfficeDoc, RevokedToken, UnitLevel } from './units.model';
 
 export type { FormedFromEntry, Hotline, MergeRecord, RevokedToken, UnitLevel };
 
@@ -17,28 +17,12 @@ export interface Unit {
   formedFrom: FormedFromEntry[];
 }
 
-export interface Office {
-  id: string;
-  unitCode: string;
-  unitPath: string[];
-  name: string;
-  address: string;
-  openingHours: string;
-  hotlines: Hotline[];
-  active: boolean;
-}
+/** Stored fields that stay inside the units component: the database id (as `id` instead), seed keys, timestamps. */
+type Internal = '_id' | 'seedKey' | 'createdAt' | 'updatedAt';
 
-export interface Counter {
-  id: string;
-  officeId: string;
-  unitCode: string;
-  unitPath: string[];
-  label: string;
-  fields: string[];
-  qrToken: string;
-  revokedTokens: RevokedToken[];
-  active: boolean;
-}
+export type Office = Omit<OfficeDoc, Internal> & { id: string };
+
+export type Counter = Omit<CounterDoc, Internal | 'officeId'> & { id: string; officeId: string };
 
 /** What a QR token leads to: the live counter, a token that no longer works, or nothing (null). */
 export type CounterByToken =

@@ -222,8 +222,9 @@ export interface CounterFields {
   fields: string[];
 }
 
-export async function insertCounter(office: Office, fields: CounterFields, qrToken: string): Promise<Counter> {
-  const doc = await CounterModel.create({
+/** A new, active counter of `office` with its first QR token. */
+function newCounter(office: Office, fields: CounterFields, qrToken: string) {
+  return {
     ...fields,
     officeId: new Types.ObjectId(office.id),
     unitCode: office.unitCode,
@@ -231,7 +232,11 @@ export async function insertCounter(office: Office, fields: CounterFields, qrTok
     qrToken,
     revokedTokens: [],
     active: true,
-  });
+  };
+}
+
+export async function insertCounter(office: Office, fields: CounterFields, qrToken: string): Promise<Counter> {
+  const doc = await CounterModel.create(newCounter(office, fields, qrToken));
   return toCounter(doc.toObject());
 }
 
@@ -256,18 +261,7 @@ export async function replaceQrToken(id: string, scope: Scope, currentToken: str
 export async function insertCounterOnce(seedKey: string, office: Office, fields: CounterFields, qrToken: string): Promise<Counter> {
   const doc = await CounterModel.findOneAndUpdate(
     { seedKey },
-    {
-      $setOnInsert: {
-        ...fields,
-        seedKey,
-        officeId: new Types.ObjectId(office.id),
-        unitCode: office.unitCode,
-        unitPath: office.unitPath,
-        qrToken,
-        revokedTokens: [],
-        active: true,
-      },
-    },
+    { $setOnInsert: { ...newCounter(office, fields, qrToken), seedKey } },
     { upsert: true, returnDocument: 'after' },
   ).lean<Lean<CounterDoc>>();
   if (!doc) throw new Error(`counter ${seedKey} was not stored`);

@@ -89,16 +89,6 @@ export function formValuesOf(body: unknown): FormValues {
   return values;
 }
 
-/** Form fields are flat: an error at 'wentWell.2' belongs to the 'wentWell' field. */
-function topLevel(errors: FieldErrors): FieldErrors {
-  const fields: FieldErrors = {};
-  for (const [path, messageKey] of Object.entries(errors)) {
-    const field = path.split('.')[0] ?? path;
-    fields[field] ??= messageKey;
-  }
-  return fields;
-}
-
 function honeypotFilled(body: unknown): boolean {
   const value = body && typeof body === 'object' ? (body as Record<string, unknown>).website : undefined;
   return typeof value === 'string' ? value.length > 0 : value !== undefined;
@@ -238,7 +228,7 @@ export function createFeedbackService(deps: FeedbackServiceDeps) {
   async function submitFeedbackForm(qrToken: string, body: unknown, lang: 'vi' | 'en', context: SubmitContext): Promise<FormOutcome> {
     if (honeypotFilled(body)) return { ok: true, result: null };
     const parsed = parseForm(FeedbackFormSchema, body);
-    if (!parsed.ok) return { ok: false, errors: topLevel(parsed.errors), values: formValuesOf(body), counter: await counterForForm(qrToken) };
+    if (!parsed.ok) return { ok: false, errors: parsed.errors, values: formValuesOf(body), counter: await counterForForm(qrToken) };
     const result = await submitFeedback(inputFromForm(parsed.data, qrToken, lang), parsed.data.key, context);
     return { ok: true, result };
   }
@@ -246,7 +236,7 @@ export function createFeedbackService(deps: FeedbackServiceDeps) {
   /** The dissatisfied follow-up form (chips and comment for a stored vote). */
   async function submitFollowUpForm(body: unknown): Promise<FollowUpOutcome> {
     const parsed = parseForm(FollowUpFormSchema, body);
-    if (!parsed.ok) return { ok: false, errors: topLevel(parsed.errors), values: formValuesOf(body) };
+    if (!parsed.ok) return { ok: false, errors: parsed.errors, values: formValuesOf(body) };
     const { id, sig, wentBadly, comment } = parsed.data;
     await addFollowUpDetails(id, sig, { wentBadly, ...(comment ? { comment } : {}) });
     return { ok: true };

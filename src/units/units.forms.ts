@@ -11,16 +11,6 @@ export function staffContext(req: Request): StaffContext {
   return { actor: currentActor(req), ip: clientIp(req) };
 }
 
-/** `fields.3` → `fields`: the form shows one message per input. */
-function perInput(errors: FieldErrors): FieldErrors {
-  const result: FieldErrors = {};
-  for (const [field, key] of Object.entries(errors)) {
-    const input = field.split('.')[0] ?? field;
-    result[input] ??= key;
-  }
-  return result;
-}
-
 /**
  * Parses the form; on success saves and answers 303 to the returned URL; on bad input (parse or business rule
  * with field errors) re-renders with status 400 and nothing stored.
@@ -36,7 +26,7 @@ export async function handleForm<S extends z.ZodType>(
   const form = parseForm(schema, values);
   if (!form.ok) {
     res.status(400);
-    await rerender(perInput(form.errors), values);
+    await rerender(form.errors, values);
     return;
   }
   try {
@@ -44,6 +34,6 @@ export async function handleForm<S extends z.ZodType>(
   } catch (error) {
     if (!(error instanceof AppError) || error.status !== 400 || !error.fields) throw error;
     res.status(400);
-    await rerender(perInput(error.fields), values);
+    await rerender(error.fields, values);
   }
 }

@@ -67,8 +67,18 @@ export function validate(schemas: RequestSchemas) {
 
 export type FormResult<T> = { ok: true; data: T } | { ok: false; errors: FieldErrors };
 
-/** Parses an HTML form body; the handler re-renders the form with `errors` when it fails. */
+/** `fields.3` → `fields`: a form shows one message per input, the first found for it. */
+function perInput(errors: FieldErrors): FieldErrors {
+  const result: FieldErrors = {};
+  for (const [path, messageKey] of Object.entries(errors)) {
+    const input = path.split('.')[0] ?? path;
+    result[input] ??= messageKey;
+  }
+  return result;
+}
+
+/** Parses an HTML form body; the handler re-renders the form with `errors` (one per input) when it fails. */
 export function parseForm<S extends z.ZodType>(schema: S, body: unknown): FormResult<z.infer<S>> {
   const result = schema.safeParse(body ?? {});
-  return result.success ? { ok: true, data: result.data } : { ok: false, errors: fieldErrors(result.error) };
+  return result.success ? { ok: true, data: result.data } : { ok: false, errors: perInput(fieldErrors(result.error)) };
 }

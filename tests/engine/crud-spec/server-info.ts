@@ -1,11 +1,10 @@
 // Child-process probe for the CRUD spec runner: prints the server's version and topology as one JSON line.
 import { MongoClient } from 'mongodb';
-import { startEngine } from '../../../src/engine';
+import { startTestDatabase } from '../../helpers/database';
 
 async function main(): Promise<void> {
-  const externalUri = process.env.MONGODB_URI;
-  const engine = externalUri ? null : await startEngine({ dataDir: null });
-  const client = new MongoClient(externalUri ?? engine?.uri ?? '', { serverSelectionTimeoutMS: 10000 });
+  const database = await startTestDatabase('crud_spec_info');
+  const client = new MongoClient(database.uri, { serverSelectionTimeoutMS: 10000 });
   try {
     await client.connect();
     const admin = client.db('admin');
@@ -15,7 +14,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify({ version: String(info.version), topology })}\n`);
   } finally {
     await client.close();
-    await engine?.close();
+    await database.stop();
   }
 }
 

@@ -3,21 +3,12 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { runPipeline } from '../../../src/engine/query';
-import { MongoError } from '../../../src/engine/errors';
+import { errorOf } from './support';
 
 type D = Record<string, unknown>;
 const ev = (expr: unknown, doc: D = {}): unknown =>
   runPipeline([doc], [{ $project: { _id: 0, v: expr } }], { collection: () => [] })[0].v;
 const at = (iso: string) => new Date(iso);
-function errorOf(fn: () => unknown): MongoError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof MongoError) return e;
-    throw new Error(`expected MongoError, got ${String(e)}`);
-  }
-  throw new Error('expected an error');
-}
 const fmt = (d: Date, timezone: string, format = '%Y-%m-%d %H:%M:%S') => ev({ $dateToString: { date: d, format, timezone } });
 
 describe('$dateToString across DST and zones', () => {

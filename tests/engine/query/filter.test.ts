@@ -2,19 +2,10 @@
 
 import { Decimal128, Long, ObjectId } from 'bson';
 import { compileFilter } from '../../../src/engine/query';
-import { MongoError } from '../../../src/engine/errors';
+import { errorOf } from './support';
 
 type D = Record<string, unknown>;
 const match = (filter: D, doc: D) => compileFilter(filter)(doc);
-function errorOf(fn: () => unknown): MongoError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof MongoError) return e;
-    throw new Error(`expected MongoError, got ${String(e)}`);
-  }
-  throw new Error('expected an error');
-}
 
 describe('equality', () => {
   it('when the field is an array, then equality matches an element or the whole array', () => {

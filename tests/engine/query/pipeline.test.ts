@@ -2,20 +2,11 @@
 
 import { ObjectId, MinKey, MaxKey } from 'bson';
 import { runPipeline, validatePipeline } from '../../../src/engine/query';
-import { MongoError } from '../../../src/engine/errors';
+import { errorOf } from './support';
 
 type D = Record<string, unknown>;
 const run = (docs: D[], pipeline: D[], collections: Record<string, D[]> = {}, variables?: D) =>
   runPipeline(docs, pipeline, { collection: (n) => collections[n] ?? [], variables });
-function errorOf(fn: () => unknown): MongoError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof MongoError) return e;
-    throw new Error(`expected MongoError, got ${String(e)}`);
-  }
-  throw new Error('expected an error');
-}
 
 describe('$bucket', () => {
   const docs = [{ p: 0 }, { p: 5 }, { p: 10 }, { p: 19.99 }, { p: 20 }, { p: 40 }, { p: 'x' }, {}];

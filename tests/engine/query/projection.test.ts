@@ -1,18 +1,9 @@
 // find() projections: field order, _id rules, nested paths, $slice, $elemMatch, positional, expressions, errors.
 
 import { applyProjection } from '../../../src/engine/query';
-import { MongoError } from '../../../src/engine/errors';
+import { errorOf } from './support';
 
 const doc = () => ({ _id: 1, a: 1, b: { c: 2, d: 3 }, arr: [1, 2, 3, 4], items: [{ k: 1, v: 'x' }, { k: 2, v: 'y' }] });
-function errorOf(fn: () => unknown): MongoError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof MongoError) return e;
-    throw new Error(`expected MongoError, got ${String(e)}`);
-  }
-  throw new Error('expected an error');
-}
 
 describe('applyProjection', () => {
   it('when including fields, then _id comes first and document order is kept', () => {

@@ -2,17 +2,8 @@
 
 import { Long, ObjectId, Timestamp } from 'bson';
 import { applyUpdate } from '../../../src/engine/query';
-import { MongoError } from '../../../src/engine/errors';
+import { errorOf } from './support';
 
-function errorOf(fn: () => unknown): MongoError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof MongoError) return e;
-    throw new Error(`expected MongoError, got ${String(e)}`);
-  }
-  throw new Error('expected an error');
-}
 
 const up = (doc: Record<string, unknown>, update: Record<string, unknown> | Record<string, unknown>[], opts = {}) =>
   applyUpdate(doc, update, opts).doc;

@@ -1,5 +1,5 @@
 // Honesty signals: the device cookie, keyed hashes of device and IP, database-backed rate limits, signed follow-up links.
-import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hkdfSync, randomFillSync, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import mongoose from 'mongoose';
 import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
@@ -33,6 +33,22 @@ export function hashSignals(key: Buffer, signals: { deviceId?: string; ip?: stri
   };
 }
 
+const DEVICE_ID_BYTES = 16;
+/** Random bytes for 256 device ids, drawn in one system call rather than one per citizen (as randomUUID does). */
+const idPool = Buffer.alloc(DEVICE_ID_BYTES * 256);
+let idPoolOffset = idPool.length;
+
+/** A fresh device id: 16 random bytes, base64url. */
+function newDeviceId(): string {
+  if (idPoolOffset === idPool.length) {
+    randomFillSync(idPool);
+    idPoolOffset = 0;
+  }
+  const id = idPool.toString('base64url', idPoolOffset, idPoolOffset + DEVICE_ID_BYTES);
+  idPoolOffset += DEVICE_ID_BYTES;
+  return id;
+}
+
 /** Reads the device cookie; with `issue`, sets a fresh random one when absent (httpOnly, one year, sameSite lax). */
 export function deviceCookie(config: Config, options: { issue: boolean }) {
   return (req: Request, res: Response, next: NextFunction) => {
@@ -40,7 +56,7 @@ export function deviceCookie(config: Config, options: { issue: boolean }) {
     if (typeof current === 'string' && DEVICE_ID.test(current)) {
       res.locals.deviceId = current;
     } else if (options.issue) {
-      const fresh = randomBytes(16).toString('base64url');
+      const fresh = newDeviceId();
       res.cookie(DEVICE_COOKIE, fresh, { maxAge: ONE_YEAR_MS, httpOnly: true, sameSite: 'lax', secure: config.cookies.secure, path: '/' });
       res.locals.deviceId = fresh;
     }

@@ -57,7 +57,9 @@ export function createApp(deps: AppDeps): Express {
         res.setHeader('X-Request-Id', id);
         return id;
       },
-      // One short line per request: who asked what, and the status (not every response header).
+      // One short line per request: who asked what, and the status (not every response header). The serializers
+      // read the raw request and response: pino's wrappers would first copy every header, for each request.
+      wrapSerializers: false,
       serializers: {
         req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),

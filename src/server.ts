@@ -5,7 +5,7 @@ import { ConfigError, loadConfig, type Config } from './config';
 import { connectDatabase } from './shared/database';
 import { createLogger, type Logger } from './shared/logger';
 import { seedDemo, describeDemoAccounts } from './demo';
-import { reconcilePendingRollups } from './feedback';
+import { reconcilePendingRollups, whenVotesWritten } from './feedback';
 
 /** Votes whose roll-up update has not landed after this long are from an interrupted process. */
 const ROLLUP_GRACE_MS = 60_000;
@@ -75,6 +75,8 @@ async function main(): Promise<void> {
       server.close(() => resolve());
       server.closeIdleConnections();
     });
+    // Votes are answered before their 'applied' marks are written: let those finish.
+    await whenVotesWritten();
     await database.close();
     logger.info('stopped');
     process.exit(0);

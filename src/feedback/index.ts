@@ -6,4 +6,5 @@ export { FeedbackBodySchema, type FeedbackInput } from './feedback.schema';
 export * from './feedback.types';
 export { feedbackRouters } from './feedback.routes';
 export { applyVoteToRollups, reconcilePendingRollups, recomputeRollups, rebuildRollups, rollupsFor, mergeCounts, emptyCounts, type RollupCounts, type RollupGroup, type RollupGroupBy, type RollupQuery } from './rollup.service';
+export { whenVotesWritten } from './vote-writer';
 export { seedDemoFeedback, type DemoFeedbackResult } from './demo-feedback';

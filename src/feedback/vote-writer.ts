@@ -40,10 +40,27 @@ export interface VoteWriterDeps {
  * Writes votes in batches with the outcome of writing them one by one in arrival order. Per batch: one look-up of
  * the idempotency keys (replays are answered with the stored vote and charged nothing); the rate-limit charge;
  * one unordered insert (a twin written by another process at the same time gets the stored vote); then the roll-up
- * increments (one `$inc` upsert per counter-day) alongside the search of the replacement window, and one write of
- * the 'applied' marks. A vote is answered once all of that is durable. A vote whose key is already in a batch being
- * written waits until that batch is done, then is answered as a replay (or a conflict).
+ * increments (one `$inc` upsert per counter-day) alongside the search of the replacement window. A vote is answered
+ * once it is stored and counted, durably; the batch then writes the 'applied' marks (a crash before them leaves its
+ * votes 'pending', and reconciliation recomputes their counter-days). A vote whose key is already in a batch being
+ * written waits until that batch is done, marks included, then is answered as a replay (or a conflict).
  */
+/** The batches being written in this process, by every writer (their marks included). */
+const batchesInFlight = new Set<Promise<void>>();
+/** Votes of this process waiting for a batch. */
+let votesQueued = 0;
+
+/**
+ * Resolves once every vote handed to a writer in this process is written, marks included: shutdown waits for it
+ * before closing the database.
+ */
+export async function whenVotesWritten(): Promise<void> {
+  while (batchesInFlight.size > 0 || votesQueued > 0) {
+    if (batchesInFlight.size > 0) await Promise.allSettled([...batchesInFlight]);
+    else await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 export function createVoteWriter(deps: VoteWriterDeps) {
   let queue: Waiting[] = [];
   let inFlight = 0;
@@ -54,6 +71,7 @@ export function createVoteWriter(deps: VoteWriterDeps) {
   function write(vote: VoteToWrite): Promise<WrittenVote> {
     return new Promise<WrittenVote>((resolve, reject) => {
       queue.push({ vote, resolve, reject });
+      votesQueued += 1;
       schedule();
     });
   }
@@ -78,15 +96,18 @@ export function createVoteWriter(deps: VoteWriterDeps) {
       } else later.push(waiting);
     }
     queue = later;
+    votesQueued -= batch.length;
     // Everything left waits for a key in flight: the batch holding it schedules the next one when it is done.
     if (batch.length === 0) return;
     inFlight += 1;
     for (const key of keys) keysInFlight.add(key);
-    void writeBatch(batch).finally(() => {
+    const written = writeBatch(batch).finally(() => {
       inFlight -= 1;
+      batchesInFlight.delete(written);
       for (const key of keys) keysInFlight.delete(key);
       schedule();
     });
+    batchesInFlight.add(written);
     schedule();
   }
 
@@ -152,7 +173,8 @@ export function createVoteWriter(deps: VoteWriterDeps) {
    * The roll-ups and the replacement window, as independent atomic changes: the batch's increments, and each
    * replacement with its decrement. Every vote is inserted before its batch looks for the device's other votes, so
    * of two votes written at once in any processes, at least one batch sees the other; the atomic pre-image of each
-   * replacement decides its decrement, so no vote is uncounted twice. Answered once the marks are written.
+   * replacement decides its decrement, so no vote is uncounted twice. Answered before the marks are written: a vote
+   * whose mark is lost stays 'pending' until reconciliation, counted as it is.
    */
   async function count(batch: Waiting[], settle: Settle): Promise<void> {
     if (batch.length === 0) return;
@@ -162,17 +184,17 @@ export function createVoteWriter(deps: VoteWriterDeps) {
       applyVotesToRollups(batch.map((waiting) => ({ vote: waiting.vote.feedback, sign: 1 }))),
     ]);
     if (replacements.decrements.length > 0) await applyVotesToRollups(replacements.decrements);
+    for (const waiting of batch) {
+      const { feedback } = waiting.vote;
+      const replaces = replacements.replaces.get(String(feedback._id)) ?? null;
+      settle(waiting, { created: true, feedback: { ...feedback, ...(replaces ? { replaces } : {}) }, replaces });
+    }
     await markRollupsApplied({
       fresh: batch.map((waiting) => waiting.vote.feedback._id),
       replaced: replacements.replaced,
       pendingAt,
       replaces: replacements.replaces,
     });
-    for (const waiting of batch) {
-      const { feedback } = waiting.vote;
-      const replaces = replacements.replaces.get(String(feedback._id)) ?? null;
-      settle(waiting, { created: true, feedback: { ...feedback, ...(replaces ? { replaces } : {}) }, replaces });
-    }
   }
 
   /**
@@ -193,11 +215,16 @@ export function createVoteWriter(deps: VoteWriterDeps) {
     const times = voters.map((feedback) => feedback.createdAt.getTime());
     const pairs = new Map(voters.map(({ counterId, deviceHash }) => [`${String(counterId)}|${deviceHash}`, { counterId, deviceHash }]));
     const found = await findDeviceVotes([...pairs.values()], new Date(Math.min(...times) - window), new Date(Math.max(...times) + window));
+    const foundByPair = new Map<string, FeedbackDocument[]>();
+    for (const other of found) {
+      const pair = `${String(other.counterId)}|${other.deviceHash}`;
+      foundByPair.set(pair, [...(foundByPair.get(pair) ?? []), other]);
+    }
     const inBatch = new Set(batch.map((waiting) => String(waiting.vote.feedback._id)));
     const seen = new Set<string>();
     for (const feedback of voters) {
-      for (const other of found) {
-        if (String(other._id) === String(feedback._id) || String(other.counterId) !== String(feedback.counterId) || other.deviceHash !== feedback.deviceHash) continue;
+      for (const other of foundByPair.get(`${String(feedback.counterId)}|${feedback.deviceHash}`) ?? []) {
+        if (other._id.equals(feedback._id)) continue;
         if (Math.abs(other.createdAt.getTime() - feedback.createdAt.getTime()) > window) continue;
         const [older, newer] = isEarlier(other, feedback) ? [other, feedback] : [feedback, other];
         const pair = `${String(older._id)}|${String(newer._id)}`;

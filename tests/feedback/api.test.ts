@@ -2,6 +2,7 @@
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { FeedbackModel } from '../../src/feedback/feedback.model';
+import { whenVotesWritten } from '../../src/feedback/vote-writer';
 import { demoCounters, feedbackCount, newKey, postRaw, rolledUpCount, type CounterAtOffice } from './support';
 
 let t: TestApp;
@@ -29,6 +30,7 @@ describe('accepting a vote', () => {
     expect(res.status).toBe(201);
     expect(Object.keys(res.body)).toEqual(['id']);
     expect(res.body.id).toMatch(/^[a-f0-9]{24}$/);
+    await whenVotesWritten();
     const stored = await FeedbackModel.findById(res.body.id).lean();
     expect(stored).toMatchObject({ quick: 'satisfied', channel: 'api', lang: 'vi', counterId: expect.anything(), rollup: 'applied' });
     expect(String(stored?.counterId)).toBe(counter.id);

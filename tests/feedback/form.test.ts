@@ -7,6 +7,7 @@ import { startTestApp, type TestApp } from '../helpers/app';
 import { rotateCounterToken } from '../../src/units/units.service';
 import { ALL_UNITS } from '../../src/shared/scope';
 import { FeedbackModel } from '../../src/feedback/feedback.model';
+import { whenVotesWritten } from '../../src/feedback/vote-writer';
 import { demoCounters, feedbackCount, formKey, postRaw, rolledUpCount, type CounterAtOffice } from './support';
 
 let t: TestApp;
@@ -128,6 +129,7 @@ describe('voting through the form', () => {
     const thanks = await agent.get(res.headers.location as string);
     expect(thanks.status).toBe(200);
     expect(thanks.text).toContain('Cảm ơn ông/bà đã đánh giá!');
+    await whenVotesWritten();
     const stored = await FeedbackModel.find({ counterId: counter.id }).lean();
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({ quick: 'very_satisfied', channel: 'qr', lang: 'vi', unitCode: counter.unitCode, rollup: 'applied' });

@@ -11,6 +11,7 @@ import { ALL_UNITS } from '../../src/shared/scope';
 import { findCounters, seedDemoUnits } from '../../src/units';
 import type { TestDatabase } from '../helpers/database';
 import { connectRollupDatabase, disconnectRollupDatabase, storedVersusRecomputed } from './rollup.helpers';
+import { whenVotesWritten } from '../../src/feedback/vote-writer';
 
 let database: TestDatabase;
 let tokens: string[];
@@ -93,6 +94,7 @@ describe('roll-ups under a random mix of operations', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(operationArb, { minLength: 1, maxLength: 30 }), async (operations) => {
         await run(operations);
+        await whenVotesWritten();
         expect(await storedVersusRecomputed()).toEqual([]);
         expect(await FeedbackModel.countDocuments({ rollup: 'pending' })).toBe(0);
         seen.replaced += await FeedbackModel.countDocuments({ replacedBy: { $exists: true } });

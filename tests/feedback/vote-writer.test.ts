@@ -5,6 +5,7 @@ import { Types } from 'mongoose';
 import { FeedbackModel } from '../../src/feedback/feedback.model';
 import { createFeedbackService, type FeedbackService, type SubmitResult } from '../../src/feedback/feedback.service';
 import { rebuildRollups } from '../../src/feedback/rollup.service';
+import { whenVotesWritten } from '../../src/feedback/vote-writer';
 import { AppError } from '../../src/shared/errors';
 import { demoCounters, feedbackCount, newKey, rolledUpCount, type CounterAtOffice, voteInput as input } from './support';
 
@@ -43,6 +44,7 @@ async function warmCounter(): Promise<CounterAtOffice> {
 }
 
 async function rollupsMatchRawFeedback(): Promise<void> {
+  await whenVotesWritten();
   expect((await rebuildRollups({ fix: false, pendingOlderThanMs: 0 })).differences).toEqual([]);
 }
 
@@ -136,6 +138,7 @@ describe('arrival order under load', () => {
       expect(secondResult).toEqual({ status: 409, messageKey: 'feedback.errors.keyReused' });
       expect(await FeedbackModel.findOne({ idempotencyKey: key }).lean()).toMatchObject({ quick: 'very_satisfied' });
     }
+    await whenVotesWritten();
     expect(await FeedbackModel.countDocuments({ counterId: counter.id, rollup: 'pending' })).toBe(0);
   });
 
@@ -196,6 +199,7 @@ describe('stored documents', () => {
       ),
       service.submitFeedback(input(token, { quick: 'dissatisfied', wentBadly: ['longWait'] }), newKey(), { channel: 'kiosk', ip: '10.2.0.2' }),
     ]);
+    await whenVotesWritten();
     const stored = await FeedbackModel.find({ counterId: counter.id }).lean().exec();
     expect(stored).toHaveLength(2);
     for (const feedback of stored) {

@@ -11,14 +11,24 @@ import express, { type Express } from 'express';
 import { createApp } from '../src/app';
 import { loadConfig } from '../src/config';
 import { FeedbackModel } from '../src/feedback/feedback.model';
+import { whenVotesWritten } from '../src/feedback/vote-writer';
 import { RollupModel } from '../src/feedback/rollup.model';
 import { connectDatabase } from '../src/shared/database';
 import { createLogger } from '../src/shared/logger';
 import { ALL_UNITS } from '../src/shared/scope';
 import { findCounters, seedDemoUnits } from '../src/units';
 
-const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
-const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 2);
+/** Seconds per target per round. */
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 4);
+/** Seconds of warm-up per target and level, before the rounds. */
+const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 3);
+/**
+ * Rounds per level: each round measures every target once, one after the other, so that the ratio of a round
+ * compares targets measured within seconds of each other. This machine's speed drifts by a third over minutes (the
+ * bare route alone measured 2,900 to 4,900 req/s); the table gives the median round.
+ */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error('BENCH_ROUNDS: a positive integer');
 /** BENCH_MEMORY=1 runs the engine without its journal, to tell disk waits from CPU when profiling. */
 const MEMORY = process.env.BENCH_MEMORY === '1';
 /** Only targets whose name contains this (e.g. `api`), for profiling one path. */
@@ -104,33 +114,65 @@ async function measure(name: string, url: string, next: RequestBody, duration: n
   };
 }
 
-function printTable(rows: Row[]): void {
-  const header = ['connections', 'target', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'main thread ms/req', 'main thread busy', 'ratio to bare', 'responses'];
-  const lines = rows.map((row) => {
-    const bare = rows.find((other) => other.name === BARE && other.connections === row.connections);
-    return [
-      String(row.connections),
-      row.name,
-      row.requestsPerSecond.toFixed(0),
-      String(row.p50),
-      String(row.p99),
-      row.cpuMsPerRequest.toFixed(3),
-      row.mainThreadMsPerRequest.toFixed(3),
-      `${((row.mainThreadMsPerRequest * row.requestsPerSecond) / 10).toFixed(0)}%`,
-      bare ? `${((row.requestsPerSecond / bare.requestsPerSecond) * 100).toFixed(1)}%` : '-',
-      row.statuses,
-    ];
-  });
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i].length)));
-  const left = new Set([1, header.length - 1]);
-  const format = (cells: string[]) => cells.map((cell, i) => (left.has(i) ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
-  process.stdout.write(`${format(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${lines.map(format).join('\n')}\n`);
+/** The middle value (the lower of the two middle ones for an even count). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? Number.NaN;
 }
 
-/** Waits (up to 15 s) until requests that the load generator abandoned at the end of a run have finished storing. */
+/** One table line: a target's median round, and its median ratio to the bare route of the same rounds. */
+interface Line {
+  row: Row;
+  ratio: number | null;
+  /** Submissions acknowledged over all rounds. */
+  total: number;
+}
+
+function summarise(rounds: readonly Row[][]): Line[] {
+  const names = [...new Set(rounds.flat().map((row) => row.name))];
+  return names.map((name) => {
+    const rows = rounds.map((round) => round.find((row) => row.name === name)).filter((row): row is Row => row !== undefined);
+    const middle = median(rows.map((row) => row.requestsPerSecond));
+    const row = rows.find((candidate) => candidate.requestsPerSecond === middle) ?? rows[0];
+    const ratios = rounds.flatMap((round) => {
+      const target = round.find((other) => other.name === name);
+      const bare = round.find((other) => other.name === BARE);
+      return target && bare ? [target.requestsPerSecond / bare.requestsPerSecond] : [];
+    });
+    return { row, ratio: ratios.length > 0 ? median(ratios) : null, total: rows.reduce((sum, one) => sum + one.total, 0) };
+  });
+}
+
+function printTable(lines: readonly Line[]): void {
+  const header = ['connections', 'target', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'main thread ms/req', 'main thread busy', 'ratio to bare', 'responses (median round)'];
+  const cells = lines.map(({ row, ratio }) => [
+    String(row.connections),
+    row.name,
+    row.requestsPerSecond.toFixed(0),
+    String(row.p50),
+    String(row.p99),
+    row.cpuMsPerRequest.toFixed(3),
+    row.mainThreadMsPerRequest.toFixed(3),
+    `${((row.mainThreadMsPerRequest * row.requestsPerSecond) / 10).toFixed(0)}%`,
+    ratio === null ? '-' : `${(ratio * 100).toFixed(1)}%`,
+    row.statuses,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((line) => line[i].length)));
+  const left = new Set([1, header.length - 1]);
+  const format = (line: string[]) => line.map((cell, i) => (left.has(i) ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  process.stdout.write(`${format(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${cells.map(format).join('\n')}\n`);
+}
+
+/**
+ * Waits until the requests that the load generator abandoned at the end of a run have finished storing: the vote
+ * writer is idle, and stays idle for a moment (a request may still have been on its way to it).
+ */
 async function settled(): Promise<void> {
-  for (let i = 0; i < 30 && (await FeedbackModel.countDocuments({ rollup: 'pending' })) > 0; i += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
+  for (let quiet = 0; quiet < 3; ) {
+    const before = await FeedbackModel.countDocuments({});
+    await whenVotesWritten();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    quiet = (await FeedbackModel.countDocuments({})) === before ? quiet + 1 : 0;
   }
 }
 
@@ -170,20 +212,30 @@ async function main(): Promise<void> {
       [`POST /f/:qrToken (form)`, `${target.url}/f/${counter.qrToken}`, formBody],
     ];
     process.stdout.write(
-      `Thước Đo feedback benchmark: ${LEVELS.join(' and ')} connections, ${DURATION_S} s per target after ${WARMUP_S} s warm-up; embedded engine on its thread, ${MEMORY ? 'in memory' : `durable, ${dataDir}`}\n\n`,
+      `Thước Đo feedback benchmark: ${LEVELS.join(' and ')} connections; per level ${WARMUP_S} s of warm-up per target, then ${ROUNDS} rounds of ${DURATION_S} s per target; ` +
+        `embedded engine on its thread, ${MEMORY ? 'in memory' : `durable, ${dataDir}`}\n` +
+        `Each line is the target's median round; the ratio is the median of its rounds' ratios to the bare route.\n\n`,
     );
-    const rows: Row[] = [];
+    const lines: Line[] = [];
     let acknowledged = 0;
+    const chosen = targets.filter(([name]) => !ONLY || name.includes(ONLY));
     for (const connections of LEVELS) {
-      for (const [name, url, body] of targets) {
-        if (ONLY && !name.includes(ONLY)) continue;
+      for (const [name, url, body] of chosen) {
         const warmup = await measure(name, url, body, WARMUP_S, connections);
-        const row = await measure(name, url, body, DURATION_S, connections);
-        rows.push(row);
-        if (url !== `${bare.url}/bare`) acknowledged += warmup.total + row.total;
+        if (name !== BARE) acknowledged += warmup.total;
+      }
+      const rounds: Row[][] = [];
+      for (let round = 0; round < ROUNDS; round += 1) {
+        const rows: Row[] = [];
+        for (const [name, url, body] of chosen) rows.push(await measure(name, url, body, DURATION_S, connections));
+        rounds.push(rows);
+      }
+      for (const line of summarise(rounds)) {
+        lines.push(line);
+        if (line.row.name !== BARE) acknowledged += line.total;
       }
     }
-    printTable(rows);
+    printTable(lines);
     await close(target.server);
     await close(bare.server);
     await settled();

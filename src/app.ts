@@ -1,11 +1,9 @@
 // createApp(deps): middleware, each component's router, 404 and the error handler; no listen, no connect.
-import { randomUUID } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import compression from 'compression';
 import cookieParser from 'cookie-parser';
 import express, { type Express, type Request } from 'express';
 import helmet from 'helmet';
-import { pinoHttp } from 'pino-http';
 import type { Config } from './config';
 import { auditRouter } from './audit';
 import { authMiddleware, authRouter, usersRouter } from './auth';
@@ -15,6 +13,7 @@ import { AppError } from './shared/errors';
 import { asset, staticFiles } from './shared/http/assets';
 import { errorHandler, notFoundHandler } from './shared/http/error-handler';
 import { healthRouter } from './shared/http/health.routes';
+import { requestLog } from './shared/http/request-log';
 import { i18nMiddleware } from './shared/i18n';
 import { viewsDir } from './shared/paths';
 import type { Logger } from './shared/logger';
@@ -25,7 +24,6 @@ export interface AppDeps {
   logger: Logger;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9-]{8,64}$/;
 const BODY_LIMIT = '32kb';
 
 /** Rejects bodies that are not valid UTF-8 instead of silently replacing bytes. */
@@ -48,25 +46,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('views', viewsDir);
   app.set('query parser', 'simple');
 
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req, res) => {
-        const incoming = req.headers['x-request-id'];
-        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      // One short line per request: who asked what, and the status (not every response header). The serializers
-      // read the raw request and response: pino's wrappers would first copy every header, for each request.
-      wrapSerializers: false,
-      serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url?.startsWith('/static/') === true },
-    }),
-  );
+  app.use(requestLog(logger, { ignore: (req) => req.url === '/healthz' || req.url.startsWith('/static/') }));
   app.use(
     helmet({
       contentSecurityPolicy: {

@@ -6,6 +6,8 @@ import type { Role } from './auth/permissions';
 declare global {
   namespace Express {
     interface Request {
+      /** The request id (shared/http/request-log.ts), also sent as X-Request-Id. */
+      id: string;
       lang: Language;
       t: Translate;
       /** The signed-in staff member (session or API token); undefined for the public. */

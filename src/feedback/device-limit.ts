@@ -1,4 +1,4 @@
-// The per-device vote limit for a whole batch in two database operations, where a limiter library needs one per phone.
+// The per-device vote limit for a whole batch in one or two database operations, where a limiter library needs one per phone.
 import mongoose, { Schema, type Model } from 'mongoose';
 import type { Collection } from 'mongodb';
 import { bulkWriteErrors, isDuplicateKey } from '../shared/database';
@@ -33,9 +33,10 @@ function incrementsOf(counts: ReadonlyMap<string, number>, expireAt: Date) {
  * Charges `n` points to each device for the current fixed window (clock-aligned, `windowMs` long) and answers, for
  * each charged submission in order, the wait in ms until the window ends when it goes over `limit`, else null.
  *
- * Atomic across batches and processes: the counts are `$inc`s, read back after the write. A concurrent charge read
- * back in between only raises the count read, so a submission can be refused that a strict order would have let
- * through, never the other way: a device never gets more than `limit` votes in a window.
+ * Atomic across batches and processes: the counts are `$inc`s; a window this write created started at 0, any other
+ * is read back after the write. A concurrent charge read back in between only raises the count read, so a
+ * submission can be refused that a strict order would have let through, never the other way: a device never gets
+ * more than `limit` votes in a window.
  */
 export async function chargeDevices(deviceHashes: readonly (string | undefined)[], limit: number, windowMs: number, now = Date.now()): Promise<(number | null)[]> {
   const windowStart = Math.floor(now / windowMs) * windowMs;
@@ -44,16 +45,23 @@ export async function chargeDevices(deviceHashes: readonly (string | undefined)[
   const counts = new Map<string, number>();
   for (const hash of deviceHashes) if (hash) counts.set(idOf(hash), (counts.get(idOf(hash)) ?? 0) + 1);
   if (counts.size === 0) return deviceHashes.map(() => null);
+  const ids = [...counts.keys()];
   const increments = incrementsOf(counts, expireAt);
+  /** Windows this write created: their count was 0 before, so this batch's votes are their first points. */
+  let created = new Set<string>();
   try {
-    await windows().bulkWrite(increments, { ordered: false });
+    const result = await windows().bulkWrite(increments, { ordered: false });
+    created = new Set(Object.keys(result.upsertedIds).map((index) => ids[Number(index)]));
   } catch (error) {
     // Two first charges of one device raced on _id: the document exists now, so increment it.
     const failed = bulkWriteErrors(error);
     if ([...failed.values()].some((failure) => !isDuplicateKey(failure))) throw error;
     await windows().bulkWrite(increments.filter((_increment, index) => failed.has(index)), { ordered: false });
   }
-  const totals = new Map((await windows().find({ _id: { $in: [...counts.keys()] } }).toArray()).map((doc) => [doc._id, doc.points]));
+  // Only windows that existed are read back (a phone's first vote of the hour, the usual case, needs no read).
+  const existing = ids.filter((id) => !created.has(id));
+  const read = existing.length > 0 ? await windows().find({ _id: { $in: existing } }).toArray() : [];
+  const totals = new Map<string, number>([...read.map((doc) => [doc._id, doc.points] as const), ...[...created].map((id) => [id, counts.get(id) ?? 0] as const)]);
   const seen = new Map<string, number>();
   return deviceHashes.map((hash) => {
     if (!hash) return null;

@@ -30,6 +30,12 @@ describe('chargeDevices', () => {
     ]);
   });
 
+  test('when a batch holds devices seen earlier in the window and new ones, then each continues from its own count', async () => {
+    expect(await chargeDevices(['e'], 2, HOUR, at)).toEqual([null]);
+    expect(await chargeDevices(['e', 'f', 'f', 'e'], 2, HOUR, at)).toEqual([null, null, null, 45 * 60_000]);
+    expect(await chargeDevices(['f', 'g'], 2, HOUR, at)).toEqual([45 * 60_000, null]);
+  });
+
   test('when many batches charge one device at once, then no more votes than the limit are let through', async () => {
     const batches = await Promise.all(Array.from({ length: 8 }, () => chargeDevices(['d', 'd', 'd'], 5, HOUR, at)));
     // Each batch reads the count after its own increment, so concurrent charges can only make it stricter.

@@ -10,6 +10,7 @@ import autocannon from 'autocannon';
 import express, { type Express } from 'express';
 import { createApp } from '../src/app';
 import { loadConfig } from '../src/config';
+import { DEVICE_COOKIE } from '../src/feedback/abuse';
 import { FeedbackModel } from '../src/feedback/feedback.model';
 import { whenVotesWritten } from '../src/feedback/vote-writer';
 import { RollupModel } from '../src/feedback/rollup.model';
@@ -202,8 +203,10 @@ async function main(): Promise<void> {
       headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
       body: JSON.stringify({ qrToken: counter.qrToken, quick: 'satisfied', lang: 'vi' }),
     });
+    // A citizen's phone got its device cookie with the form (GET) and sends it back with the vote; each request is
+    // another phone, so every vote is charged to a device of its own and searched for in the replacement window.
     const formBody: RequestBody = () => ({
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `${DEVICE_COOKIE}=${randomUUID().replaceAll('-', '').slice(0, 22)}` },
       body: new URLSearchParams({ quick: 'satisfied', key: randomUUID(), website: '' }).toString(),
     });
     const targets: [string, string, RequestBody][] = [

@@ -2,6 +2,7 @@
 import { startTestApp, type TestApp } from '../helpers/app';
 import { createRateGuards } from '../../src/feedback/abuse';
 import { Types } from 'mongoose';
+import { DeviceWindowModel } from '../../src/feedback/device-limit';
 import { FeedbackModel } from '../../src/feedback/feedback.model';
 import { createFeedbackService, type FeedbackService, type SubmitResult } from '../../src/feedback/feedback.service';
 import { rebuildRollups } from '../../src/feedback/rollup.service';
@@ -103,6 +104,24 @@ describe('rate limits charged per batch', () => {
     ]);
     expect(replay).toEqual({ ...first, created: false });
     expect(fresh).toEqual({ status: 429, messageKey: 'feedback.errors.rateLimited' });
+  });
+
+  test('when a replay and a fresh vote of a device one vote short of its limit come together, then the replay is not charged and the fresh vote takes the last place', async () => {
+    const device = `edge-device-${newKey()}`;
+    const key = newKey();
+    const { token } = await warmCounter();
+    const first = await service.submitFeedback(input(token), key, { channel: 'qr', deviceId: device, ip: '10.4.0.1' });
+    await service.submitFeedback(input(token), newKey(), { channel: 'qr', deviceId: device, ip: '10.4.0.1' });
+    const [replay, fresh] = await outcomes([
+      service.submitFeedback(input(token), key, { channel: 'qr', deviceId: device, ip: '10.4.0.1' }),
+      service.submitFeedback(input(token), newKey(), { channel: 'qr', deviceId: device, ip: '10.4.0.1' }),
+    ]);
+    expect(replay).toMatchObject({ id: first.id, created: false });
+    expect(fresh).toMatchObject({ created: true });
+    const windows = await DeviceWindowModel.find({}).lean();
+    const deviceHash = (await FeedbackModel.findById(first.id).lean())?.deviceHash;
+    expect(windows.filter((window) => window._id.startsWith(`${deviceHash}:`)).map((window) => window.points)).toEqual([3]);
+    expect(await service.submitFeedback(input(token), newKey(), { channel: 'qr', deviceId: device, ip: '10.4.0.1' }).catch((error: AppError) => error.status)).toBe(429);
   });
 
   test('when three kiosk votes reach one counter at once, then one is stored and two are told to wait; another counter is not affected', async () => {

@@ -80,11 +80,12 @@ export function createApp(deps: AppDeps): Express {
     Object.defineProperty(res.locals, 'langSwitchUrl', { get: () => langSwitchUrl(req, req.lang), enumerable: true, configurable: true });
     next();
   });
-  app.use(healthRouter());
   app.use(express.json({ limit: BODY_LIMIT, verify: verifyUtf8 }));
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 200, verify: verifyUtf8 }));
   const feedback = feedbackRouters({ config });
   app.use(feedback.citizen);
+  // After the citizen routes: a request leaving a router it did not match waits a turn of the event loop.
+  app.use(healthRouter());
   app.use(authMiddleware({ config, logger }));
   app.use(authRouter({ config, logger }));
   app.use(usersRouter());

@@ -46,6 +46,7 @@ export function translator(lang: Language): Translate {
 
 /** Picks the request's language and exposes `t`, `lang` to views (res.locals) and handlers (req.t). */
 export function i18nMiddleware(options: { secureCookies: boolean }) {
+  const translators = new Map(LANGUAGES.map((lang) => [lang, translator(lang)]));
   return (req: Request, res: Response, next: NextFunction) => {
     const requested = req.query.lang;
     let lang: Language = DEFAULT_LANGUAGE;
@@ -61,7 +62,7 @@ export function i18nMiddleware(options: { secureCookies: boolean }) {
       lang = req.cookies[LANGUAGE_COOKIE] as Language;
     }
     req.lang = lang;
-    req.t = translator(lang);
+    req.t = translators.get(lang) ?? translator(lang);
     res.locals.lang = lang;
     res.locals.t = req.t;
     next();

@@ -207,7 +207,7 @@ async function main(): Promise<void> {
     // another phone, so every vote is charged to a device of its own and searched for in the replacement window.
     const formBody: RequestBody = () => ({
       headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `${DEVICE_COOKIE}=${randomUUID().replaceAll('-', '').slice(0, 22)}` },
-      body: new URLSearchParams({ quick: 'satisfied', key: randomUUID(), website: '' }).toString(),
+      body: `quick=satisfied&key=${randomUUID()}&website=`,
     });
     const targets: [string, string, RequestBody][] = [
       [BARE, `${bare.url}/bare`, bareBody],

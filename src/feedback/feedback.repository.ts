@@ -46,25 +46,28 @@ export async function insertFeedbackMany(feedback: readonly NewFeedback[]): Prom
   }
 }
 
+/** Who cast a vote, where and when: what the replacement window compares. */
+export type DeviceVote = Pick<FeedbackDocument, '_id' | 'counterId' | 'deviceHash' | 'createdAt'>;
+
 /**
  * Still-counted, non-kiosk votes of these devices at these counters created between `from` and `to`, oldest first
- * (the replacement window of a batch of votes).
+ * (the replacement window of a batch of votes). Only the fields the window compares: a batch finds its own votes
+ * too, and whole documents would cost their decoding for each vote.
  */
 export async function findDeviceVotes(
   pairs: readonly { counterId: Types.ObjectId; deviceHash: string }[],
   from: Date,
   to: Date,
-): Promise<FeedbackDocument[]> {
-  return FeedbackModel.find({
+): Promise<DeviceVote[]> {
+  const filter = {
     $or: pairs.map(({ counterId, deviceHash }) => ({ counterId, deviceHash })),
     createdAt: { $gte: from, $lte: to },
     channel: { $ne: 'kiosk' },
     replacedBy: { $exists: false },
     spam: { $exists: false },
-  })
-    .sort({ createdAt: 1, _id: 1 })
-    .lean<FeedbackDocument[]>()
-    .exec();
+  };
+  const projection = { _id: 1, counterId: 1, deviceHash: 1, createdAt: 1 };
+  return feedbackCollection().find<DeviceVote>(filter, { projection, sort: { createdAt: 1, _id: 1 } }).toArray();
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Types } from 'mongoose';
 import type { AppError } from '../shared/errors';
 import type { Charge, RateGuards } from './abuse';
 import type { FeedbackDocument } from './feedback.model';
-import { findDeviceVotes, findFeedbackById, findFeedbackByKeys, insertFeedbackMany, markReplaced, markRollupsApplied, type NewFeedback } from './feedback.repository';
+import { findDeviceVotes, findFeedbackById, findFeedbackByKeys, insertFeedbackMany, markReplaced, markRollupsApplied, type DeviceVote, type NewFeedback } from './feedback.repository';
 import { isCounted } from './feedback.types';
 import { applyVotesToRollups, type RollupChange } from './rollup.service';
 
@@ -236,7 +236,7 @@ export function createVoteWriter(deps: VoteWriterDeps) {
     const times = voters.map((feedback) => feedback.createdAt.getTime());
     const pairs = new Map(voters.map(({ counterId, deviceHash }) => [`${String(counterId)}|${deviceHash}`, { counterId, deviceHash }]));
     const found = await findDeviceVotes([...pairs.values()], new Date(Math.min(...times) - window), new Date(Math.max(...times) + window));
-    const foundByPair = new Map<string, FeedbackDocument[]>();
+    const foundByPair = new Map<string, DeviceVote[]>();
     for (const other of found) {
       const pair = `${String(other.counterId)}|${other.deviceHash}`;
       foundByPair.set(pair, [...(foundByPair.get(pair) ?? []), other]);

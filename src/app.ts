@@ -82,7 +82,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(express.json({ limit: BODY_LIMIT, verify: verifyUtf8 }));
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 200, verify: verifyUtf8 }));
-  const feedback = feedbackRouters({ config });
+  const feedback = feedbackRouters({ config, logger });
   app.use(feedback.citizen);
   // After the citizen routes: a request leaving a router it did not match waits a turn of the event loop.
   app.use(healthRouter());

@@ -5,7 +5,7 @@ import mongoose from 'mongoose';
 import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config';
 import { AppError, tooManyRequests } from '../shared/errors';
-import { chargeDevices, type Charged } from './device-limit';
+import { chargeDevices } from './device-limit';
 
 export const DEVICE_COOKIE = 'tdd';
 const DEVICE_ID = /^[A-Za-z0-9_-]{22}$/;
@@ -83,21 +83,13 @@ export interface Charge extends Hashes {
   kioskCounterId?: string;
 }
 
-/** What charging a batch answered, and how to take the charge back. */
-export interface BatchCharge {
-  /** For each submission, null (allowed) or the 429 error to give it. */
-  refusals: (AppError | null)[];
-  /** Gives back every point the charge took (the limits then stand as if it had never happened). */
-  refund(): Promise<void>;
-}
-
 export interface RateGuards {
   /**
    * Charges a batch of submissions in order, as if one by one: first the kiosk interval, then (for what it allows)
    * the device and IP limits, both counted for every attempt. Atomic whatever else is charging at the same time:
-   * no key ever gets more than its limit.
+   * no key ever gets more than its limit. Each answer is null (allowed) or the 429 error to give that submission.
    */
-  charge(charges: readonly Charge[]): Promise<BatchCharge>;
+  charge(charges: readonly Charge[]): Promise<(AppError | null)[]>;
 }
 
 type Limiters = { ip: RateLimiterMongo; kiosk: RateLimiterMongo | null };
@@ -109,7 +101,7 @@ const HOUR_MS = 3600_000;
  * is charged `n` points at once (`consume` is atomic, so concurrent batches and processes never share a position),
  * the i-th submission of the key being its (before + i)-th point.
  */
-async function overLimit(limiter: RateLimiterMongo, keys: readonly (string | undefined)[]): Promise<Charged> {
+async function overLimit(limiter: RateLimiterMongo, keys: readonly (string | undefined)[]): Promise<(number | null)[]> {
   const positions = new Map<string, number[]>();
   keys.forEach((key, index) => {
     if (key !== undefined) positions.set(key, [...(positions.get(key) ?? []), index]);
@@ -130,10 +122,7 @@ async function overLimit(limiter: RateLimiterMongo, keys: readonly (string | und
       });
     }),
   );
-  const refund = async () => {
-    await Promise.all([...positions].map(([key, indexes]) => limiter.reward(key, indexes.length)));
-  };
-  return { waits: answers, refund };
+  return answers;
 }
 
 function kioskTooSoon(msBeforeNext: number): AppError {
@@ -143,9 +132,9 @@ function kioskTooSoon(msBeforeNext: number): AppError {
 
 /**
  * Rate limits stored in the database, shared by every app process: the per-device limit counts one clock hour per
- * device in two operations for a whole batch (device-limit.ts; a batch holds a phone per citizen), the per-IP limit
- * and the kiosk interval are rate-limiter-flexible's counters (one `consume` per distinct key: an office's IP, a
- * kiosk's counter).
+ * device in one or two operations for a whole batch (device-limit.ts; a batch holds a phone per citizen), the
+ * per-IP limit and the kiosk interval are rate-limiter-flexible's counters (one `consume` per distinct key: an
+ * office's IP, a kiosk's counter).
  */
 export function createRateGuards(settings: Config['feedback']): RateGuards {
   let limiters: Limiters | null = null;
@@ -163,23 +152,20 @@ export function createRateGuards(settings: Config['feedback']): RateGuards {
     async charge(charges) {
       const { ip, kiosk } = get();
       const answers: (AppError | null)[] = charges.map(() => null);
-      const kioskCharge = kiosk && charges.some((charge) => charge.kioskCounterId) ? await overLimit(kiosk, charges.map((charge) => charge.kioskCounterId)) : null;
-      kioskCharge?.waits.forEach((wait, index) => {
+      const kioskWaits = kiosk && charges.some((charge) => charge.kioskCounterId) ? await overLimit(kiosk, charges.map((charge) => charge.kioskCounterId)) : [];
+      kioskWaits.forEach((wait, index) => {
         if (wait !== null) answers[index] = kioskTooSoon(wait);
       });
       const open = charges.map((charge, index) => (answers[index] ? null : charge));
-      const [deviceCharge, ipCharge] = await Promise.all([
+      const [deviceWaits, ipWaits] = await Promise.all([
         chargeDevices(open.map((charge) => charge?.deviceHash), settings.limitPerDevicePerHour, HOUR_MS),
         overLimit(ip, open.map((charge) => charge?.ipHash)),
       ]);
       open.forEach((charge, index) => {
-        const wait = Math.max(deviceCharge.waits[index] ?? -1, ipCharge.waits[index] ?? -1);
+        const wait = Math.max(deviceWaits[index] ?? -1, ipWaits[index] ?? -1);
         if (charge && wait >= 0) answers[index] = tooManyRequests(wait / 1000, 'feedback.errors.rateLimited');
       });
-      const refund = async () => {
-        await Promise.all([kioskCharge?.refund(), deviceCharge.refund(), ipCharge.refund()]);
-      };
-      return { refusals: answers, refund };
+      return answers;
     },
   };
 }

@@ -1,6 +1,7 @@
 // Feedback endpoints: the citizen form (/f), the kiosk (/k), the JSON API for kiosks and offline queues, spam moderation.
 import { Router, type Request, type Response } from 'express';
 import type { Config } from '../config';
+import type { Logger } from '../shared/logger';
 import { requirePermission } from '../auth/permissions';
 import { AppError } from '../shared/errors';
 import { validate } from '../shared/http/validate';
@@ -124,7 +125,7 @@ function actorOf(req: Request): Actor {
 }
 
 /** Both halves over one service (one vote writer per app), for `createApp` to mount at their places. */
-export function feedbackRouters(deps: { config: Config }): { citizen: Router; staff: Router } {
-  const service = createFeedbackService({ config: deps.config, guards: createRateGuards(deps.config.feedback) });
+export function feedbackRouters(deps: { config: Config; logger: Logger }): { citizen: Router; staff: Router } {
+  const service = createFeedbackService({ config: deps.config, guards: createRateGuards(deps.config.feedback), logger: deps.logger });
   return { citizen: citizenFeedbackRouter(service, deps), staff: moderationRouter(service) };
 }

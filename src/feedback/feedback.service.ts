@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { Config } from '../config';
+import type { Logger } from '../shared/logger';
 import { recordAudit } from '../audit';
 import { AppError, conflict } from '../shared/errors';
 import type { Scope } from '../shared/scope';
@@ -38,6 +39,8 @@ export interface FeedbackServiceDeps {
   guards?: RateGuards;
   /** The clock; tests and the demo generator pass their own. */
   now?: () => Date;
+  /** Where the vote writer reports what it cannot do in the background (marks it could not write). */
+  logger?: Logger;
 }
 
 /** Who is voting, as far as the honesty rules need to know. */
@@ -172,11 +175,16 @@ export function createFeedbackService(deps: FeedbackServiceDeps) {
     return resultOf(stored, false, Boolean(stored.replaces));
   }
 
-  const writer = createVoteWriter({ guards: deps.guards, replaceWindowMs: config.feedback.replaceWindowMinutes * 60_000 });
+  const writer = createVoteWriter({
+    guards: deps.guards,
+    replaceWindowMs: config.feedback.replaceWindowMinutes * 60_000,
+    onMarksFailed: (error) => deps.logger?.warn({ err: error instanceof Error ? error.message : String(error) }, 'votes answered but not marked applied; reconciliation will settle them'),
+  });
 
   /**
    * Accepts one vote under an idempotency key: stored once, counted once, replacing the device's vote in the window.
-   * The vote is written with the others arriving at the same time (see vote-writer.ts) and answered once stored.
+   * The vote is written with the others arriving at the same time (see vote-writer.ts) and answered once stored
+   * and counted.
    */
   async function submitFeedback(input: FeedbackInput, idempotencyKey: string, context: SubmitContext): Promise<SubmitResult> {
     const bodyHash = bodyHashOf(input, context.channel);

@@ -34,8 +34,19 @@ export interface VoteWriterDeps {
   guards?: RateGuards;
   /** The replacement window (0: none). */
   replaceWindowMs: number;
+  /** Told when a batch's 'applied' marks could not be written (its votes are answered; reconciliation settles them). */
+  onMarksFailed?: (error: unknown) => void;
 }
 
+/**
+ * Writes votes in batches with the outcome of writing them one by one in arrival order. Per batch: one look-up of
+ * the idempotency keys (replays are answered with the stored vote and charged nothing); the rate-limit charge;
+ * one unordered insert (a twin written by another process at the same time gets the stored vote); then the roll-up
+ * increments (one `$inc` upsert per counter-day) alongside the search of the replacement window. A vote is answered
+ * once it is stored and counted, durably; the batch then writes the 'applied' marks (a crash before them leaves its
+ * votes 'pending', and reconciliation recomputes their counter-days). A vote whose key is already in a batch being
+ * written waits until that batch is done, marks included, then is answered as a replay (or a conflict).
+ */
 /** The batches being written in this process, by every writer (their marks included). */
 const batchesInFlight = new Set<Promise<void>>();
 /** Votes of this process waiting for a batch. */
@@ -52,21 +63,14 @@ export async function whenVotesWritten(): Promise<void> {
   }
 }
 
-/**
- * Writes votes in batches with the outcome of writing them one by one in arrival order. Per batch: one look-up of
- * the idempotency keys alongside the rate-limit charge (replays are answered with the stored vote and charged
- * nothing); one unordered insert (a twin written by another process at the same time gets the stored vote); then
- * the roll-up increments (one `$inc` upsert per counter-day) alongside the search of the replacement window. A vote
- * is answered once it is stored and counted, durably; the batch then writes the 'applied' marks (a crash before them
- * leaves its votes 'pending', and reconciliation recomputes their counter-days). A vote whose key is already in a
- * batch being written waits until that batch is done, marks included, then is answered as a replay (or a conflict).
- */
 export function createVoteWriter(deps: VoteWriterDeps) {
   let queue: Waiting[] = [];
   let inFlight = 0;
   let scheduled = false;
   /** The idempotency keys of the batches being written. */
   const keysInFlight = new Set<string>();
+  /** Votes of this writer, answered, whose increments are durable while their 'applied' marks are being written. */
+  const countedUnmarked = new Set<string>();
 
   function write(vote: VoteToWrite): Promise<WrittenVote> {
     return new Promise<WrittenVote>((resolve, reject) => {
@@ -119,7 +123,8 @@ export function createVoteWriter(deps: VoteWriterDeps) {
       else waiting.resolve(outcome);
     };
     try {
-      const allowed = await answerReplaysAndCharge(batch, settle);
+      const fresh = await answerStored(batch, settle);
+      const allowed = await chargeLimits(fresh, settle);
       const inserted = await insert(allowed, settle);
       await count(inserted, settle);
     } catch (error) {
@@ -127,14 +132,10 @@ export function createVoteWriter(deps: VoteWriterDeps) {
     }
   }
 
-  /** The stored votes of the batch's idempotency keys, by key. */
-  async function storedByKey(batch: Waiting[]): Promise<Map<string, FeedbackDocument>> {
-    if (batch.length === 0) return new Map();
-    return new Map((await findFeedbackByKeys(batch.map((waiting) => waiting.vote.feedback.idempotencyKey))).map((doc) => [doc.idempotencyKey, doc]));
-  }
-
-  /** Answers the votes whose key is stored with the stored vote; returns the others. */
-  function answerWith(stored: Map<string, FeedbackDocument>, batch: Waiting[], settle: Settle): Waiting[] {
+  /** Answers votes whose key is already stored with the stored vote; returns the others. */
+  async function answerStored(batch: Waiting[], settle: Settle): Promise<Waiting[]> {
+    if (batch.length === 0) return batch;
+    const stored = new Map((await findFeedbackByKeys(batch.map((waiting) => waiting.vote.feedback.idempotencyKey))).map((doc) => [doc.idempotencyKey, doc]));
     return batch.filter((waiting) => {
       const previous = stored.get(waiting.vote.feedback.idempotencyKey);
       if (previous) settle(waiting, { created: false, feedback: previous });
@@ -143,35 +144,17 @@ export function createVoteWriter(deps: VoteWriterDeps) {
   }
 
   /**
-   * Answers the replays (keys already stored) with the stored vote and charges the other votes, in one round trip:
-   * the look-up and the charge of the whole batch go together. When the look-up finds a replay, which is rare, the
-   * charge is given back and the other votes are charged alone, so that a replay is never charged and each vote is
-   * charged where one-by-one order puts it (meanwhile, other batches can only find the limits stricter).
+   * Charges the votes; a refused vote whose key got stored meanwhile (its twin, sent to another app process) is
+   * answered with the stored vote instead.
    */
-  async function answerReplaysAndCharge(batch: Waiting[], settle: Settle): Promise<Waiting[]> {
-    const { guards } = deps;
-    if (!guards || batch.length === 0) return answerWith(await storedByKey(batch), batch, settle);
-    const chargesOf = (votes: Waiting[]) => votes.map((waiting) => waiting.vote.charge);
-    const [stored, charged] = await Promise.all([storedByKey(batch), guards.charge(chargesOf(batch))]);
-    if (stored.size === 0) return withoutRefused(batch, charged.refusals, settle);
-    await charged.refund();
-    const fresh = answerWith(stored, batch, settle);
-    if (fresh.length === 0) return fresh;
-    return withoutRefused(fresh, (await guards.charge(chargesOf(fresh))).refusals, settle);
-  }
-
-  /**
-   * Answers the refused votes with their 429, except one whose key got stored meanwhile (its twin, sent to another
-   * app process), which gets the stored vote; returns the allowed votes.
-   */
-  async function withoutRefused(batch: Waiting[], refusals: (AppError | null)[], settle: Settle): Promise<Waiting[]> {
+  async function chargeLimits(batch: Waiting[], settle: Settle): Promise<Waiting[]> {
+    if (!deps.guards || batch.length === 0) return batch;
+    const refusals: (AppError | null)[] = await deps.guards.charge(batch.map((waiting) => waiting.vote.charge));
     const refused = new Map(batch.flatMap((waiting, index) => {
       const refusal = refusals[index];
       return refusal ? [[waiting, refusal] as const] : [];
     }));
-    if (refused.size === 0) return batch;
-    const twins = [...refused.keys()];
-    for (const waiting of answerWith(await storedByKey(twins), twins, settle)) settle(waiting, refused.get(waiting) ?? new Error('refused'));
+    for (const waiting of await answerStored([...refused.keys()], settle)) settle(waiting, refused.get(waiting) ?? new Error('refused'));
     return batch.filter((waiting) => !refused.has(waiting));
   }
 
@@ -180,7 +163,7 @@ export function createVoteWriter(deps: VoteWriterDeps) {
     if (batch.length === 0) return batch;
     const outcomes = await insertFeedbackMany(batch.map((waiting) => waiting.vote.feedback));
     const taken = batch.filter((_waiting, index) => outcomes[index] === 'duplicateKey');
-    for (const waiting of answerWith(await storedByKey(taken), taken, settle)) {
+    for (const waiting of await answerStored(taken, settle)) {
       settle(waiting, new Error(`idempotency key taken but not found: ${waiting.vote.feedback.idempotencyKey}`));
     }
     return batch.filter((waiting, index) => {
@@ -205,25 +188,35 @@ export function createVoteWriter(deps: VoteWriterDeps) {
       applyVotesToRollups(batch.map((waiting) => ({ vote: waiting.vote.feedback, sign: 1 }))),
     ]);
     if (replacements.decrements.length > 0) await applyVotesToRollups(replacements.decrements);
+    const ids = batch.map((waiting) => String(waiting.vote.feedback._id));
+    for (const id of ids) countedUnmarked.add(id);
     for (const waiting of batch) {
       const { feedback } = waiting.vote;
       const replaces = replacements.replaces.get(String(feedback._id)) ?? null;
       settle(waiting, { created: true, feedback: { ...feedback, ...(replaces ? { replaces } : {}) }, replaces });
     }
-    await markRollupsApplied({
-      fresh: batch.map((waiting) => waiting.vote.feedback._id),
-      replaced: replacements.replaced,
-      pendingAt,
-      replaces: replacements.replaces,
-    });
+    try {
+      await markRollupsApplied({
+        fresh: batch.map((waiting) => waiting.vote.feedback._id),
+        replaced: replacements.replaced,
+        pendingAt,
+        replaces: replacements.replaces,
+      });
+    } catch (error) {
+      // Every vote is answered and counted: the votes stay 'pending' until reconciliation recomputes their days.
+      deps.onMarksFailed?.(error);
+    } finally {
+      for (const id of ids) countedUnmarked.delete(id);
+    }
   }
 
   /**
    * One device, one counted vote per counter within the window: the newest (by time, then id) replaces every other
    * counted vote of the device at the counter within the window. Returns the decrements; the replaced votes whose
-   * every roll-up change this batch has now applied (its own, and earlier ones that were 'applied' when replaced;
-   * an earlier one still 'pending' has its own writer's change in flight and is left to reconciliation); and, for
-   * each vote of the batch that replaced another, which one.
+   * every roll-up change this batch has now applied (its own; earlier ones that were 'applied' when replaced, or
+   * counted by this writer with their marks still being written and nothing else started on them since; any other
+   * one still 'pending' has a change in flight somewhere and is left to reconciliation); and, for each vote of the
+   * batch that replaced another, which one.
    */
   async function settleReplacements(
     batch: Waiting[],
@@ -259,7 +252,9 @@ export function createVoteWriter(deps: VoteWriterDeps) {
           continue;
         }
         if (isCounted(before)) result.decrements.push({ vote: before, sign: -1 });
-        if (inBatch.has(String(older._id)) || before.rollup === 'applied') result.replaced.push(older._id);
+        if (inBatch.has(String(older._id)) || before.rollup === 'applied' || (countedUnmarked.has(String(older._id)) && before.rollupPendingAt === undefined)) {
+          result.replaced.push(older._id);
+        }
         if (newerHere) result.replaces.set(String(newer._id), older._id);
       }
     }

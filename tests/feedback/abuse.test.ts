@@ -3,6 +3,7 @@ import request from 'supertest';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { FeedbackModel } from '../../src/feedback/feedback.model';
 import { demoCounters, feedbackCount, formKey, newKey, rolledUpCount, type CounterAtOffice } from './support';
+import { whenVotesWritten } from '../../src/feedback/vote-writer';
 
 let t: TestApp;
 let counters: CounterAtOffice[];
@@ -53,6 +54,7 @@ describe('replacement window', () => {
     expect(second.headers.location).toBe(`/f/${token}/thanks?r=1`);
     const thanks = await device.get(second.headers.location as string);
     expect(thanks.text).toContain('Đánh giá này thay cho đánh giá ông/bà vừa gửi trước đó tại quầy này.');
+    await whenVotesWritten();
     const stored = await FeedbackModel.find({ counterId: counter.id }).sort({ createdAt: 1 }).lean();
     expect(stored).toHaveLength(2);
     const [first, latest] = stored;

@@ -7,6 +7,7 @@ import { markRollupApplied, setSpamFlag } from '../../src/feedback/feedback.repo
 import { rebuildRollups } from '../../src/feedback/rollup.service';
 import { ALL_UNITS } from '../../src/shared/scope';
 import { demoCounters, newKey, rolledUpCount, type CounterAtOffice, voteInput as input } from './support';
+import { whenVotesWritten } from '../../src/feedback/vote-writer';
 
 let t: TestApp;
 let counters: CounterAtOffice[];
@@ -71,6 +72,7 @@ describe('replacement window on the clock', () => {
     expect(new Set(results.map((result) => result.id)).size).toBe(6);
     const counted = await FeedbackModel.find({ counterId: counter.id, replacedBy: { $exists: false } }).lean();
     expect(counted).toHaveLength(1);
+    await whenVotesWritten();
     expect(await FeedbackModel.countDocuments({ counterId: counter.id, rollup: 'pending' })).toBe(0);
     expect(await rolledUpCount(counter.id)).toBe(1);
     await rollupsMatchRawFeedback();

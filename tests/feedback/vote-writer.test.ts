@@ -1,4 +1,5 @@
 // Votes written in batches answer exactly as if written one by one: idempotency, rate limits and kiosk interval.
+import { Writable } from 'node:stream';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { createRateGuards } from '../../src/feedback/abuse';
 import { Types } from 'mongoose';
@@ -8,6 +9,7 @@ import { createFeedbackService, type FeedbackService, type SubmitResult } from '
 import { rebuildRollups } from '../../src/feedback/rollup.service';
 import { whenVotesWritten } from '../../src/feedback/vote-writer';
 import { AppError } from '../../src/shared/errors';
+import { createLogger } from '../../src/shared/logger';
 import { demoCounters, feedbackCount, newKey, rolledUpCount, type CounterAtOffice, voteInput as input } from './support';
 
 let t: TestApp;
@@ -204,6 +206,67 @@ describe('a database failure during a batch', () => {
     }
     expect(await service.submitFeedback(input(token), newKey(), { channel: 'api' })).toMatchObject({ created: true });
     expect(await feedbackCount({ counterId: counter.id })).toBe(2);
+  });
+});
+
+describe('the applied marks, written after the answer', () => {
+  test('when the marks cannot be written, then the votes are answered and counted, stay pending for reconciliation, and the failure is logged', async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const logged = createFeedbackService({ config: t.config, guards: createRateGuards(t.config.feedback), logger: createLogger('warn', destination) });
+    const { counter, token } = freshCounter();
+    const failure = jest.spyOn(FeedbackModel.collection, 'bulkWrite').mockRejectedValueOnce(new Error('connection lost'));
+    try {
+      const result = await logged.submitFeedback(input(token), newKey(), { channel: 'api' });
+      expect(result).toMatchObject({ created: true });
+      await whenVotesWritten();
+    } finally {
+      failure.mockRestore();
+    }
+    expect((await FeedbackModel.find({ counterId: counter.id }).lean()).map((feedback) => feedback.rollup)).toEqual(['pending']);
+    expect(await rolledUpCount(counter.id)).toBe(1);
+    expect(lines.join('')).toContain('votes answered but not marked applied');
+  });
+
+  test('when a vote is replaced while its marks are still being written, then both end applied and counted once', async () => {
+    const windowed = createFeedbackService({
+      config: { ...t.config, feedback: { ...t.config.feedback, replaceWindowMinutes: 30 } },
+      guards: createRateGuards(t.config.feedback),
+    });
+    const { counter, token } = freshCounter();
+    const device = `slow-marks-${newKey()}`;
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const bulkWrite = FeedbackModel.collection.bulkWrite.bind(FeedbackModel.collection);
+    const held = jest.spyOn(FeedbackModel.collection, 'bulkWrite').mockImplementationOnce(async (...args) => {
+      await gate;
+      return bulkWrite(...args);
+    });
+    try {
+      const first = await windowed.submitFeedback(input(token, { quick: 'dissatisfied', wentBadly: ['longWait'] }), newKey(), { channel: 'qr', deviceId: device });
+      const second = await windowed.submitFeedback(input(token, { quick: 'very_satisfied' }), newKey(), { channel: 'qr', deviceId: device });
+      expect(second).toMatchObject({ created: true, replaced: true });
+      release();
+      await whenVotesWritten();
+      const stored = await FeedbackModel.find({ counterId: counter.id }).sort({ createdAt: 1, _id: 1 }).lean();
+      expect(stored.map((feedback) => [String(feedback._id), feedback.rollup])).toEqual([
+        [first.id, 'applied'],
+        [second.id, 'applied'],
+      ]);
+      expect(String(stored[0]?.replacedBy)).toBe(second.id);
+    } finally {
+      release();
+      held.mockRestore();
+    }
+    expect(await rolledUpCount(counter.id)).toBe(1);
+    await rollupsMatchRawFeedback();
   });
 });
 

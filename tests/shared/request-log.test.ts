@@ -85,7 +85,7 @@ describe('request lines', () => {
       });
       for (let i = 0; i < 50 && lines.length === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatchObject({ msg: 'request aborted', req: { method: 'GET', path: '/slow' } });
+      expect(lines[0]).toMatchObject({ msg: 'request aborted', req: { method: 'GET', path: '/slow' }, res: { statusCode: null } });
       await new Promise((resolve) => setTimeout(resolve, 250));
       expect(lines).toHaveLength(1);
     } finally {

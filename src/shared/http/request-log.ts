@@ -31,7 +31,9 @@ export function requestLog(logger: Logger, options: RequestLogOptions = {}) {
         res.removeListener('finish', done);
         res.removeListener('close', done);
         const responseTime = Math.round(performance.now() - started);
-        logger.info({ req: line, res: { statusCode: res.statusCode }, responseTime }, res.writableFinished ? 'request completed' : 'request aborted');
+        // A request aborted before its answer began has no status (Node's default 200 was never sent).
+        const statusCode = res.headersSent ? res.statusCode : null;
+        logger.info({ req: line, res: { statusCode }, responseTime }, res.writableFinished ? 'request completed' : 'request aborted');
       };
       res.on('finish', done);
       res.on('close', done);

@@ -5,7 +5,7 @@ import mongoose from 'mongoose';
 import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config';
 import { AppError, tooManyRequests } from '../shared/errors';
-import { chargeDevices } from './device-limit';
+import { chargeDevices, type Charged } from './device-limit';
 
 export const DEVICE_COOKIE = 'tdd';
 const DEVICE_ID = /^[A-Za-z0-9_-]{22}$/;
@@ -83,25 +83,35 @@ export interface Charge extends Hashes {
   kioskCounterId?: string;
 }
 
+/** What charging a batch answered, and how to take the charge back. */
+export interface BatchCharge {
+  /** For each submission, null (allowed) or the 429 error to give it. */
+  refusals: (AppError | null)[];
+  /** Gives back every point the charge took (the limits then stand as if it had never happened). */
+  refund(): Promise<void>;
+}
+
 export interface RateGuards {
   /**
    * Charges a batch of submissions in order, as if one by one: first the kiosk interval, then (for what it allows)
    * the device and IP limits, both counted for every attempt. Atomic whatever else is charging at the same time:
-   * no key ever gets more than its limit. Each answer is null (allowed) or the 429 error to give that submission.
+   * no key ever gets more than its limit.
    */
-  charge(charges: readonly Charge[]): Promise<(AppError | null)[]>;
+  charge(charges: readonly Charge[]): Promise<BatchCharge>;
 }
 
 type Limiters = { ip: RateLimiterMongo; kiosk: RateLimiterMongo | null };
 
 const HOUR_MS = 3600_000;
+/** rate-limiter-flexible's records for the per-IP limit and the kiosk interval. */
+const LIMITS_COLLECTION = 'rate_limits';
 
 /**
  * Which submissions go over one limiter's limit, as the wait in ms before the next would fit (null: allowed). A key
  * is charged `n` points at once (`consume` is atomic, so concurrent batches and processes never share a position),
  * the i-th submission of the key being its (before + i)-th point.
  */
-async function overLimit(limiter: RateLimiterMongo, keys: readonly (string | undefined)[]): Promise<(number | null)[]> {
+async function overLimit(limiter: RateLimiterMongo, keys: readonly (string | undefined)[]): Promise<Charged> {
   const positions = new Map<string, number[]>();
   keys.forEach((key, index) => {
     if (key !== undefined) positions.set(key, [...(positions.get(key) ?? []), index]);
@@ -122,7 +132,16 @@ async function overLimit(limiter: RateLimiterMongo, keys: readonly (string | und
       });
     }),
   );
-  return answers;
+  // Not `limiter.reward`: on a window that expired meanwhile it would start a new one below zero. This takes the
+  // points back from the window they were charged to, if it is still open (rate-limiter-flexible's Mongo records:
+  // `key`, `points`, `expire`; tests/feedback/abuse.test.ts checks it).
+  const refund = async () => {
+    const records = mongoose.connection.collection(LIMITS_COLLECTION);
+    await Promise.all(
+      [...positions].map(([key, indexes]) => records.updateOne({ key: limiter.getKey(key), expire: { $gt: new Date() } }, { $inc: { points: -indexes.length } })),
+    );
+  };
+  return { waits: answers, refund };
 }
 
 function kioskTooSoon(msBeforeNext: number): AppError {
@@ -140,10 +159,10 @@ export function createRateGuards(settings: Config['feedback']): RateGuards {
   let limiters: Limiters | null = null;
   const get = (): Limiters => {
     limiters ??= {
-      ip: new RateLimiterMongo({ storeClient: mongoose.connection, tableName: 'rate_limits', keyPrefix: 'fb-ip', points: settings.limitPerIpPerHour, duration: 3600 }),
+      ip: new RateLimiterMongo({ storeClient: mongoose.connection, tableName: LIMITS_COLLECTION, keyPrefix: 'fb-ip', points: settings.limitPerIpPerHour, duration: 3600 }),
       kiosk:
         settings.kioskMinIntervalSeconds > 0
-          ? new RateLimiterMongo({ storeClient: mongoose.connection, tableName: 'rate_limits', keyPrefix: 'fb-kiosk', points: 1, duration: settings.kioskMinIntervalSeconds })
+          ? new RateLimiterMongo({ storeClient: mongoose.connection, tableName: LIMITS_COLLECTION, keyPrefix: 'fb-kiosk', points: 1, duration: settings.kioskMinIntervalSeconds })
           : null,
     };
     return limiters;
@@ -152,20 +171,23 @@ export function createRateGuards(settings: Config['feedback']): RateGuards {
     async charge(charges) {
       const { ip, kiosk } = get();
       const answers: (AppError | null)[] = charges.map(() => null);
-      const kioskWaits = kiosk && charges.some((charge) => charge.kioskCounterId) ? await overLimit(kiosk, charges.map((charge) => charge.kioskCounterId)) : [];
-      kioskWaits.forEach((wait, index) => {
+      const kioskCharge = kiosk && charges.some((charge) => charge.kioskCounterId) ? await overLimit(kiosk, charges.map((charge) => charge.kioskCounterId)) : null;
+      kioskCharge?.waits.forEach((wait, index) => {
         if (wait !== null) answers[index] = kioskTooSoon(wait);
       });
       const open = charges.map((charge, index) => (answers[index] ? null : charge));
-      const [deviceWaits, ipWaits] = await Promise.all([
+      const [deviceCharge, ipCharge] = await Promise.all([
         chargeDevices(open.map((charge) => charge?.deviceHash), settings.limitPerDevicePerHour, HOUR_MS),
         overLimit(ip, open.map((charge) => charge?.ipHash)),
       ]);
       open.forEach((charge, index) => {
-        const wait = Math.max(deviceWaits[index] ?? -1, ipWaits[index] ?? -1);
+        const wait = Math.max(deviceCharge.waits[index] ?? -1, ipCharge.waits[index] ?? -1);
         if (charge && wait >= 0) answers[index] = tooManyRequests(wait / 1000, 'feedback.errors.rateLimited');
       });
-      return answers;
+      const refund = async () => {
+        await Promise.all([kioskCharge?.refund(), deviceCharge.refund(), ipCharge.refund()]);
+      };
+      return { refusals: answers, refund };
     },
   };
 }

@@ -29,6 +29,13 @@ function incrementsOf(counts: ReadonlyMap<string, number>, expireAt: Date) {
   }));
 }
 
+/** What a charge answered (per submission, the wait in ms when over the limit, else null), and how to take it back. */
+export interface Charged {
+  waits: (number | null)[];
+  /** Gives back every point this charge took, to the same windows. */
+  refund(): Promise<void>;
+}
+
 /**
  * Charges `n` points to each device for the current fixed window (clock-aligned, `windowMs` long) and answers, for
  * each charged submission in order, the wait in ms until the window ends when it goes over `limit`, else null.
@@ -38,13 +45,13 @@ function incrementsOf(counts: ReadonlyMap<string, number>, expireAt: Date) {
  * submission can be refused that a strict order would have let through, never the other way: a device never gets
  * more than `limit` votes in a window.
  */
-export async function chargeDevices(deviceHashes: readonly (string | undefined)[], limit: number, windowMs: number, now = Date.now()): Promise<(number | null)[]> {
+export async function chargeDevices(deviceHashes: readonly (string | undefined)[], limit: number, windowMs: number, now = Date.now()): Promise<Charged> {
   const windowStart = Math.floor(now / windowMs) * windowMs;
   const expireAt = new Date(windowStart + windowMs);
   const idOf = (hash: string) => `${hash}:${windowStart}`;
   const counts = new Map<string, number>();
   for (const hash of deviceHashes) if (hash) counts.set(idOf(hash), (counts.get(idOf(hash)) ?? 0) + 1);
-  if (counts.size === 0) return deviceHashes.map(() => null);
+  if (counts.size === 0) return { waits: deviceHashes.map(() => null), refund: async () => {} };
   const ids = [...counts.keys()];
   const increments = incrementsOf(counts, expireAt);
   /** Windows this write created: their count was 0 before, so this batch's votes are their first points. */
@@ -63,7 +70,7 @@ export async function chargeDevices(deviceHashes: readonly (string | undefined)[
   const read = existing.length > 0 ? await windows().find({ _id: { $in: existing } }).toArray() : [];
   const totals = new Map<string, number>([...read.map((doc) => [doc._id, doc.points] as const), ...[...created].map((id) => [id, counts.get(id) ?? 0] as const)]);
   const seen = new Map<string, number>();
-  return deviceHashes.map((hash) => {
+  const waits = deviceHashes.map((hash) => {
     if (!hash) return null;
     const id = idOf(hash);
     const charged = counts.get(id) ?? 0;
@@ -72,4 +79,11 @@ export async function chargeDevices(deviceHashes: readonly (string | undefined)[
     seen.set(id, (seen.get(id) ?? 0) + 1);
     return nth > limit ? Math.max(1000, windowStart + windowMs - now) : null;
   });
+  const refund = async () => {
+    await windows().bulkWrite(
+      [...counts].map(([id, points]) => ({ updateOne: { filter: { _id: id }, update: { $inc: { points: -points } } } })),
+      { ordered: false },
+    );
+  };
+  return { waits, refund };
 }

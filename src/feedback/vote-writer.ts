@@ -38,15 +38,6 @@ export interface VoteWriterDeps {
   onMarksFailed?: (error: unknown) => void;
 }
 
-/**
- * Writes votes in batches with the outcome of writing them one by one in arrival order. Per batch: one look-up of
- * the idempotency keys (replays are answered with the stored vote and charged nothing); the rate-limit charge;
- * one unordered insert (a twin written by another process at the same time gets the stored vote); then the roll-up
- * increments (one `$inc` upsert per counter-day) alongside the search of the replacement window. A vote is answered
- * once it is stored and counted, durably; the batch then writes the 'applied' marks (a crash before them leaves its
- * votes 'pending', and reconciliation recomputes their counter-days). A vote whose key is already in a batch being
- * written waits until that batch is done, marks included, then is answered as a replay (or a conflict).
- */
 /** The batches being written in this process, by every writer (their marks included). */
 const batchesInFlight = new Set<Promise<void>>();
 /** Votes of this process waiting for a batch. */
@@ -63,6 +54,15 @@ export async function whenVotesWritten(): Promise<void> {
   }
 }
 
+/**
+ * Writes votes in batches with the outcome of writing them one by one in arrival order. Per batch: one look-up of
+ * the idempotency keys beside the rate-limit charge (replays are answered with the stored vote and charged
+ * nothing); one unordered insert (a twin written by another process at the same time gets the stored vote); then
+ * the roll-up increments (one `$inc` upsert per counter-day) alongside the search of the replacement window. A vote
+ * is answered once it is stored and counted, durably; the batch then writes the 'applied' marks (a crash before them
+ * leaves its votes 'pending', and reconciliation recomputes their counter-days). A vote whose key is already in a
+ * batch being written waits until that batch is done, marks included, then is answered as a replay (or a conflict).
+ */
 export function createVoteWriter(deps: VoteWriterDeps) {
   let queue: Waiting[] = [];
   let inFlight = 0;
@@ -123,8 +123,7 @@ export function createVoteWriter(deps: VoteWriterDeps) {
       else waiting.resolve(outcome);
     };
     try {
-      const fresh = await answerStored(batch, settle);
-      const allowed = await chargeLimits(fresh, settle);
+      const allowed = await answerReplaysAndCharge(batch, settle);
       const inserted = await insert(allowed, settle);
       await count(inserted, settle);
     } catch (error) {
@@ -132,10 +131,14 @@ export function createVoteWriter(deps: VoteWriterDeps) {
     }
   }
 
-  /** Answers votes whose key is already stored with the stored vote; returns the others. */
-  async function answerStored(batch: Waiting[], settle: Settle): Promise<Waiting[]> {
-    if (batch.length === 0) return batch;
-    const stored = new Map((await findFeedbackByKeys(batch.map((waiting) => waiting.vote.feedback.idempotencyKey))).map((doc) => [doc.idempotencyKey, doc]));
+  /** The stored votes of these votes' idempotency keys, by key. */
+  async function storedByKey(batch: Waiting[]): Promise<Map<string, FeedbackDocument>> {
+    if (batch.length === 0) return new Map();
+    return new Map((await findFeedbackByKeys(batch.map((waiting) => waiting.vote.feedback.idempotencyKey))).map((doc) => [doc.idempotencyKey, doc]));
+  }
+
+  /** Answers the votes whose key is stored with the stored vote; returns the others. */
+  function answerWith(stored: Map<string, FeedbackDocument>, batch: Waiting[], settle: Settle): Waiting[] {
     return batch.filter((waiting) => {
       const previous = stored.get(waiting.vote.feedback.idempotencyKey);
       if (previous) settle(waiting, { created: false, feedback: previous });
@@ -144,17 +147,47 @@ export function createVoteWriter(deps: VoteWriterDeps) {
   }
 
   /**
-   * Charges the votes; a refused vote whose key got stored meanwhile (its twin, sent to another app process) is
-   * answered with the stored vote instead.
+   * Answers the replays (keys already stored) with the stored vote and charges the other votes. The look-up and
+   * the charge go together, in one round trip, unless the batch holds a kiosk vote (the kiosk interval is charged
+   * after the look-up, so that a kiosk's replayed queue never makes the next citizen wait). When the look-up finds
+   * a replay, which is rare, the charge is given back and the other votes are charged alone, so a replay is never
+   * charged; meanwhile other batches can only find the limits stricter, and may take places before them.
    */
-  async function chargeLimits(batch: Waiting[], settle: Settle): Promise<Waiting[]> {
-    if (!deps.guards || batch.length === 0) return batch;
-    const refusals: (AppError | null)[] = await deps.guards.charge(batch.map((waiting) => waiting.vote.charge));
-    const refused = new Map(batch.flatMap((waiting, index) => {
-      const refusal = refusals[index];
-      return refusal ? [[waiting, refusal] as const] : [];
-    }));
-    for (const waiting of await answerStored([...refused.keys()], settle)) settle(waiting, refused.get(waiting) ?? new Error('refused'));
+  async function answerReplaysAndCharge(batch: Waiting[], settle: Settle): Promise<Waiting[]> {
+    const { guards } = deps;
+    if (!guards || batch.length === 0) return answerWith(await storedByKey(batch), batch, settle);
+    const chargesOf = (votes: Waiting[]) => votes.map((waiting) => waiting.vote.charge);
+    if (batch.some((waiting) => waiting.vote.charge.kioskCounterId)) {
+      const fresh = answerWith(await storedByKey(batch), batch, settle);
+      return fresh.length === 0 ? fresh : withoutRefused(fresh, (await guards.charge(chargesOf(fresh))).refusals, settle);
+    }
+    const [lookedUp, charged] = await Promise.allSettled([storedByKey(batch), guards.charge(chargesOf(batch))]);
+    if (lookedUp.status === 'rejected') {
+      if (charged.status === 'fulfilled') await charged.value.refund().catch(() => undefined);
+      throw lookedUp.reason;
+    }
+    if (charged.status === 'rejected') throw charged.reason;
+    const stored = lookedUp.value;
+    if (stored.size === 0) return withoutRefused(batch, charged.value.refusals, settle);
+    const fresh = answerWith(stored, batch, settle);
+    await charged.value.refund();
+    return fresh.length === 0 ? fresh : withoutRefused(fresh, (await guards.charge(chargesOf(fresh))).refusals, settle);
+  }
+
+  /**
+   * Answers the refused votes with their 429, except one whose key got stored meanwhile (its twin, sent to another
+   * app process), which gets the stored vote; returns the allowed votes.
+   */
+  async function withoutRefused(batch: Waiting[], refusals: (AppError | null)[], settle: Settle): Promise<Waiting[]> {
+    const refused = new Map(
+      batch.flatMap((waiting, index) => {
+        const refusal = refusals[index];
+        return refusal ? [[waiting, refusal] as const] : [];
+      }),
+    );
+    if (refused.size === 0) return batch;
+    const twins = [...refused.keys()];
+    for (const waiting of answerWith(await storedByKey(twins), twins, settle)) settle(waiting, refused.get(waiting) ?? new Error('refused'));
     return batch.filter((waiting) => !refused.has(waiting));
   }
 
@@ -163,7 +196,7 @@ export function createVoteWriter(deps: VoteWriterDeps) {
     if (batch.length === 0) return batch;
     const outcomes = await insertFeedbackMany(batch.map((waiting) => waiting.vote.feedback));
     const taken = batch.filter((_waiting, index) => outcomes[index] === 'duplicateKey');
-    for (const waiting of await answerStored(taken, settle)) {
+    for (const waiting of answerWith(await storedByKey(taken), taken, settle)) {
       settle(waiting, new Error(`idempotency key taken but not found: ${waiting.vote.feedback.idempotencyKey}`));
     }
     return batch.filter((waiting, index) => {

@@ -87,7 +87,10 @@ export interface Charge extends Hashes {
 export interface BatchCharge {
   /** For each submission, null (allowed) or the 429 error to give it. */
   refusals: (AppError | null)[];
-  /** Gives back every point the charge took (the limits then stand as if it had never happened). */
+  /**
+   * Gives back every point the charge took, to the windows that took them while they are open (a window that has
+   * ended keeps its points; nothing ever goes below zero). Throws after trying every part when one failed.
+   */
   refund(): Promise<void>;
 }
 
@@ -117,7 +120,21 @@ async function overLimit(limiter: RateLimiterMongo, keys: readonly (string | und
     if (key !== undefined) positions.set(key, [...(positions.get(key) ?? []), index]);
   });
   const answers: (number | null)[] = keys.map(() => null);
-  await Promise.all(
+  /** Each charged key, its points and the end of the window that took them. */
+  const charged: { key: string; points: number; expire: number }[] = [];
+  // Not `limiter.reward`: on a window that ended meanwhile it would start the next one below zero. This takes the
+  // points back from the very window that took them, if it is still open: the next window of a key reuses its
+  // record and ends at least one duration later (rate-limiter-flexible's Mongo records are `key`, `points`,
+  // `expire`; tests/feedback/rate-guards.test.ts checks it).
+  const refund = async () => {
+    const records = mongoose.connection.collection(LIMITS_COLLECTION);
+    await allOrRefund(
+      charged.map(({ key, points, expire }) =>
+        records.updateOne({ key: limiter.getKey(key), expire: { $gt: new Date(), $lte: new Date(expire) }, points: { $gte: points } }, { $inc: { points: -points } }),
+      ),
+    );
+  };
+  await allOrRefund(
     [...positions].map(async ([key, indexes]) => {
       let result: RateLimiterRes;
       try {
@@ -126,22 +143,27 @@ async function overLimit(limiter: RateLimiterMongo, keys: readonly (string | und
         if (!(error instanceof RateLimiterRes)) throw error;
         result = error;
       }
+      charged.push({ key, points: indexes.length, expire: Date.now() + result.msBeforeNext });
       const before = result.consumedPoints - indexes.length;
       indexes.forEach((index, i) => {
         if (before + i + 1 > limiter.points) answers[index] = result.msBeforeNext;
       });
     }),
+    refund,
   );
-  // Not `limiter.reward`: on a window that expired meanwhile it would start a new one below zero. This takes the
-  // points back from the window they were charged to, if it is still open (rate-limiter-flexible's Mongo records:
-  // `key`, `points`, `expire`; tests/feedback/abuse.test.ts checks it).
-  const refund = async () => {
-    const records = mongoose.connection.collection(LIMITS_COLLECTION);
-    await Promise.all(
-      [...positions].map(([key, indexes]) => records.updateOne({ key: limiter.getKey(key), expire: { $gt: new Date() } }, { $inc: { points: -indexes.length } })),
-    );
-  };
   return { waits: answers, refund };
+}
+
+/**
+ * Waits for every operation; when one failed, gives back what the others charged (if `refund` is given), then
+ * throws the first failure.
+ */
+async function allOrRefund<T>(operations: Promise<T>[], refund?: () => Promise<void>): Promise<T[]> {
+  const outcomes = await Promise.allSettled(operations);
+  const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  if (!failed) return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<T>).value);
+  if (refund) await refund().catch(() => undefined);
+  throw failed.reason;
 }
 
 function kioskTooSoon(msBeforeNext: number): AppError {
@@ -176,16 +198,18 @@ export function createRateGuards(settings: Config['feedback']): RateGuards {
         if (wait !== null) answers[index] = kioskTooSoon(wait);
       });
       const open = charges.map((charge, index) => (answers[index] ? null : charge));
-      const [deviceCharge, ipCharge] = await Promise.all([
-        chargeDevices(open.map((charge) => charge?.deviceHash), settings.limitPerDevicePerHour, HOUR_MS),
-        overLimit(ip, open.map((charge) => charge?.ipHash)),
-      ]);
+      const devicePart = chargeDevices(open.map((charge) => charge?.deviceHash), settings.limitPerDevicePerHour, HOUR_MS);
+      const ipPart = overLimit(ip, open.map((charge) => charge?.ipHash));
+      const giveBack = async () => {
+        await allOrRefund([kioskCharge?.refund() ?? Promise.resolve(), ...[devicePart, ipPart].map((part) => part.then((charged) => charged.refund(), () => undefined))]);
+      };
+      const [deviceCharge, ipCharge] = await allOrRefund([devicePart, ipPart], giveBack);
       open.forEach((charge, index) => {
         const wait = Math.max(deviceCharge.waits[index] ?? -1, ipCharge.waits[index] ?? -1);
         if (charge && wait >= 0) answers[index] = tooManyRequests(wait / 1000, 'feedback.errors.rateLimited');
       });
       const refund = async () => {
-        await Promise.all([kioskCharge?.refund(), deviceCharge.refund(), ipCharge.refund()]);
+        await allOrRefund([kioskCharge?.refund() ?? Promise.resolve(), deviceCharge.refund(), ipCharge.refund()]);
       };
       return { refusals: answers, refund };
     },

@@ -39,7 +39,7 @@ export interface FeedbackServiceDeps {
   guards?: RateGuards;
   /** The clock; tests and the demo generator pass their own. */
   now?: () => Date;
-  /** Where the vote writer reports what it cannot do in the background (marks it could not write). */
+  /** Where the vote writer reports what fails in the background (marks not written, charges not given back). */
   logger?: Logger;
 }
 
@@ -178,7 +178,7 @@ export function createFeedbackService(deps: FeedbackServiceDeps) {
   const writer = createVoteWriter({
     guards: deps.guards,
     replaceWindowMs: config.feedback.replaceWindowMinutes * 60_000,
-    onMarksFailed: (error) => deps.logger?.warn({ err: error instanceof Error ? error.message : String(error) }, 'votes answered but not marked applied; reconciliation will settle them'),
+    onError: (what, error) => deps.logger?.warn({ err: error instanceof Error ? error.message : String(error) }, what),
   });
 
   /**

@@ -1,7 +1,7 @@
 // Group commit for votes: the votes that arrive while one batch is being written go to the database together.
 import type { Types } from 'mongoose';
 import type { AppError } from '../shared/errors';
-import type { Charge, RateGuards } from './abuse';
+import type { BatchCharge, Charge, RateGuards } from './abuse';
 import type { FeedbackDocument } from './feedback.model';
 import { findDeviceVotes, findFeedbackById, findFeedbackByKeys, insertFeedbackMany, markReplaced, markRollupsApplied, type DeviceVote, type NewFeedback } from './feedback.repository';
 import { isCounted } from './feedback.types';
@@ -34,8 +34,11 @@ export interface VoteWriterDeps {
   guards?: RateGuards;
   /** The replacement window (0: none). */
   replaceWindowMs: number;
-  /** Told when a batch's 'applied' marks could not be written (its votes are answered; reconciliation settles them). */
-  onMarksFailed?: (error: unknown) => void;
+  /**
+   * Told what failed in the background, where no vote is left to answer with the error: 'applied' marks not written
+   * (reconciliation settles those votes), a charge not given back (the limits are then stricter).
+   */
+  onError?: (what: string, error: unknown) => void;
 }
 
 /** The batches being written in this process, by every writer (their marks included). */
@@ -163,15 +166,24 @@ export function createVoteWriter(deps: VoteWriterDeps) {
     }
     const [lookedUp, charged] = await Promise.allSettled([storedByKey(batch), guards.charge(chargesOf(batch))]);
     if (lookedUp.status === 'rejected') {
-      if (charged.status === 'fulfilled') await charged.value.refund().catch(() => undefined);
+      if (charged.status === 'fulfilled') await refund(charged.value);
       throw lookedUp.reason;
     }
-    if (charged.status === 'rejected') throw charged.reason;
     const stored = lookedUp.value;
-    if (stored.size === 0) return withoutRefused(batch, charged.value.refusals, settle);
     const fresh = answerWith(stored, batch, settle);
-    await charged.value.refund();
+    if (charged.status === 'rejected') throw charged.reason;
+    if (stored.size === 0) return withoutRefused(batch, charged.value.refusals, settle);
+    await refund(charged.value);
     return fresh.length === 0 ? fresh : withoutRefused(fresh, (await guards.charge(chargesOf(fresh))).refusals, settle);
+  }
+
+  /** Gives a charge back; a refund that fails leaves the limits stricter, never looser, and is reported. */
+  async function refund(charge: BatchCharge): Promise<void> {
+    try {
+      await charge.refund();
+    } catch (error) {
+      deps.onError?.('a rate-limit charge could not be given back', error);
+    }
   }
 
   /**
@@ -237,7 +249,7 @@ export function createVoteWriter(deps: VoteWriterDeps) {
       });
     } catch (error) {
       // Every vote is answered and counted: the votes stay 'pending' until reconciliation recomputes their days.
-      deps.onMarksFailed?.(error);
+      deps.onError?.("votes answered but not marked 'applied'; reconciliation will settle them", error);
     } finally {
       for (const id of ids) countedUnmarked.delete(id);
     }

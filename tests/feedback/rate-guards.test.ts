@@ -14,6 +14,11 @@ beforeAll(async () => {
 
 afterAll(() => t.stop());
 
+/** An IP window that ends in `ms` (rate-limiter-flexible's record), so that a test can outlive it. */
+async function shortWindow(ipHash: string, ms: number): Promise<void> {
+  await mongoose.connection.collection('rate_limits').insertOne({ key: `fb-ip:${ipHash}`, points: 0, expire: new Date(Date.now() + ms) });
+}
+
 const ipRecord = (ipHash: string) => mongoose.connection.collection('rate_limits').findOne({ key: `fb-ip:${ipHash}` });
 
 describe('refunds', () => {
@@ -29,13 +34,28 @@ describe('refunds', () => {
     expect(again.refusals.map((refusal) => refusal?.status ?? null)).toEqual([null, 429]);
   });
 
-  test('when the IP window expired before the refund, then the refund leaves the new window alone (no points below zero)', async () => {
+  test('when the IP window ended and the next one began before the refund, then the refund leaves the next window alone', async () => {
     const ipHash = `ip-${newKey()}`;
+    await shortWindow(ipHash, 300);
     const charged = await guards.charge([{ ipHash }, { ipHash }, { ipHash }]);
     expect(charged.refusals).toEqual([null, null, null]);
-    await mongoose.connection.collection('rate_limits').updateOne({ key: `fb-ip:${ipHash}` }, { $set: { expire: new Date(Date.now() - 1000) } });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect((await guards.charge([{ ipHash }])).refusals).toEqual([null]);
     await charged.refund();
-    expect((await ipRecord(ipHash))?.points).toBe(3);
+    expect((await ipRecord(ipHash))?.points).toBe(1);
+    const more = await guards.charge([{ ipHash }, { ipHash }, { ipHash }]);
+    expect(more.refusals.map((refusal) => refusal?.status ?? null)).toEqual([null, null, 429]);
+  });
+
+  test('when the IP window ended before the refund, then the refund changes nothing and the next window starts at zero', async () => {
+    const ipHash = `ip-${newKey()}`;
+    await shortWindow(ipHash, 300);
+    const charged = await guards.charge([{ ipHash }, { ipHash }]);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await charged.refund();
+    // The ended window keeps its points (unless the TTL monitor removed it meanwhile); none went below zero.
+    const ended = await ipRecord(ipHash);
+    if (ended) expect(ended.points).toBe(2);
     const next = await guards.charge([{ ipHash }, { ipHash }, { ipHash }, { ipHash }]);
     expect(next.refusals.map((refusal) => refusal?.status ?? null)).toEqual([null, null, null, 429]);
   });

@@ -1,7 +1,7 @@
 // Votes written in batches answer exactly as if written one by one: idempotency, rate limits and kiosk interval.
 import { Writable } from 'node:stream';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { createRateGuards } from '../../src/feedback/abuse';
+import { createRateGuards, type RateGuards } from '../../src/feedback/abuse';
 import { Types } from 'mongoose';
 import { DeviceWindowModel } from '../../src/feedback/device-limit';
 import { FeedbackModel } from '../../src/feedback/feedback.model';
@@ -209,6 +209,58 @@ describe('a database failure during a batch', () => {
   });
 });
 
+describe('charges given back', () => {
+  function loggedLines(): { lines: string[]; destination: Writable } {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    return { lines, destination };
+  }
+
+  test('when giving the charge back fails, then the replay gets its answer, the other vote is charged again and written, and the failure is logged', async () => {
+    const real = createRateGuards(t.config.feedback);
+    const guards: RateGuards = {
+      async charge(charges) {
+        const charged = await real.charge(charges);
+        return { ...charged, refund: () => Promise.reject(new Error('refund lost')) };
+      },
+    };
+    const { lines, destination } = loggedLines();
+    const failing = createFeedbackService({ config: t.config, guards, logger: createLogger('warn', destination) });
+    const { token } = freshCounter();
+    const key = newKey();
+    const first = await failing.submitFeedback(input(token), key, { channel: 'qr', deviceId: `refund-${newKey()}` });
+    const [replay, fresh] = await outcomes([
+      failing.submitFeedback(input(token), key, { channel: 'qr', deviceId: `refund-${newKey()}` }),
+      failing.submitFeedback(input(token), newKey(), { channel: 'qr', deviceId: `refund-${newKey()}` }),
+    ]);
+    expect(replay).toMatchObject({ id: first.id, created: false });
+    expect(fresh).toMatchObject({ created: true });
+    expect(lines.join('')).toContain('a rate-limit charge could not be given back');
+  });
+
+  test('when the look-up fails, then every vote of the batch gets the error and the charge is given back', async () => {
+    const { token } = await warmCounter();
+    const device = `lookup-${newKey()}`;
+    const failure = jest.spyOn(FeedbackModel, 'find').mockImplementationOnce(() => {
+      throw new Error('connection lost');
+    });
+    try {
+      const results = await Promise.allSettled([0, 1].map(() => service.submitFeedback(input(token), newKey(), { channel: 'qr', deviceId: device })));
+      expect(results.map((result) => (result.status === 'rejected' ? (result.reason as Error).message : 'stored'))).toEqual(['connection lost', 'connection lost']);
+    } finally {
+      failure.mockRestore();
+    }
+    // The failed batch's two points were given back: the device still has its whole limit (three an hour).
+    const accepted = await outcomes([0, 1, 2, 3].map(() => service.submitFeedback(input(token), newKey(), { channel: 'qr', deviceId: device })));
+    expect(accepted.map((result) => ('created' in result ? 'stored' : result.status))).toEqual(['stored', 'stored', 'stored', 429]);
+  });
+});
+
 describe('the applied marks, written after the answer', () => {
   test('when the marks cannot be written, then the votes are answered and counted, stay pending for reconciliation, and the failure is logged', async () => {
     const lines: string[] = [];
@@ -230,7 +282,7 @@ describe('the applied marks, written after the answer', () => {
     }
     expect((await FeedbackModel.find({ counterId: counter.id }).lean()).map((feedback) => feedback.rollup)).toEqual(['pending']);
     expect(await rolledUpCount(counter.id)).toBe(1);
-    expect(lines.join('')).toContain('votes answered but not marked applied');
+    expect(lines.join('')).toContain("votes answered but not marked 'applied'");
   });
 
   test('when a vote is replaced while its marks are still being written, then both end applied and counted once', async () => {

@@ -1,10 +1,8 @@
 // The engine on its own worker thread (as the server runs it): durable across restarts, logs reach the app, a locked
 // data directory is refused.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { startEngineThread, type EngineLogger } from '../../../src/engine';
+import { tempDir } from '../storage/helpers';
 
 const maybe = process.env.MONGODB_URI ? describe.skip : describe;
 
@@ -15,17 +13,8 @@ function recordingLogger(): EngineLogger & { lines: { level: string; fields: obj
 }
 
 maybe('engine thread', () => {
-  let dir: string;
-
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'engine-thread-'));
-  });
-
-  afterEach(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-
   test('when documents are written through the thread and it is restarted, then they are there, and its log lines reach the logger', async () => {
+    const dir = tempDir();
     const logger = recordingLogger();
     const engine = await startEngineThread({ dataDir: dir, logger });
     const client = await new MongoClient(engine.uri).connect();
@@ -46,6 +35,7 @@ maybe('engine thread', () => {
   });
 
   test('when the data directory is already in use, then the second thread refuses to start with the reason', async () => {
+    const dir = tempDir();
     const engine = await startEngineThread({ dataDir: dir });
     try {
       await expect(startEngineThread({ dataDir: dir })).rejects.toThrow(/lock|in use/i);

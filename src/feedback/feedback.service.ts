@@ -24,7 +24,7 @@ import { parseForm } from '../shared/http/validate';
 import type { FieldErrors } from '../shared/errors';
 import { FeedbackFormSchema, FollowUpFormSchema, inputFromForm, type FeedbackInput } from './feedback.schema';
 import { isCounted, localDayOf, type Channel } from './feedback.types';
-import { applyVoteToRollups } from './rollup.service';
+import { applyVoteToRollups, applyVotesToRollups } from './rollup.service';
 import { createVoteWriter } from './vote-writer';
 
 const FOLLOW_UP_TTL_MS = 2 * 3600 * 1000;
@@ -271,8 +271,10 @@ export function createFeedbackService(deps: FeedbackServiceDeps) {
     const change = await addFollowUp(new Types.ObjectId(id), details, now(), pendingAt);
     if (!change) return;
     if (isCounted(change.before)) {
-      await applyVoteToRollups(change.before, -1);
-      await applyVoteToRollups(change.after, 1);
+      await applyVotesToRollups([
+        { vote: change.before, sign: -1 },
+        { vote: change.after, sign: 1 },
+      ]);
     }
     await markRollupApplied(change.before._id, pendingAt);
   }

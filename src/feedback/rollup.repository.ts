@@ -6,7 +6,6 @@ import { FeedbackModel } from './feedback.model';
 import type { FeedbackRecord } from './feedback.types';
 import { RollupModel, type RollupRecord } from './rollup.model';
 
-
 export interface CounterDay {
   counterId: Types.ObjectId;
   day: string;
@@ -31,7 +30,6 @@ function feedbackCollection(): Collection<Document> {
 function rollupCollection(): Collection<Document> {
   return RollupModel.collection as unknown as Collection<Document>;
 }
-
 
 export interface RollupIncrement {
   key: CounterDay;

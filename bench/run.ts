@@ -36,7 +36,7 @@ const MEMORY = process.env.BENCH_MEMORY === '1';
 const ONLY = process.env.BENCH_ONLY;
 /**
  * Load levels (connections kept busy by the load generator). At 20 the vote path is bound by its latency (each vote
- * waits for its batch's durable writes); at 100 every target is busy on its main thread, which is its throughput.
+ * waits for its batch's durable writes); at 100 it is mostly bound by its main thread's work (80-90% busy).
  */
 const LEVELS = (process.env.BENCH_CONNECTIONS ?? '20,100').split(',').map(Number);
 if (LEVELS.some((level) => !Number.isInteger(level) || level < 1)) throw new Error('BENCH_CONNECTIONS: a comma-separated list of positive integers');

@@ -272,17 +272,15 @@ export function createVoteWriter(deps: VoteWriterDeps) {
     const voters = batch.flatMap(({ vote: { feedback } }) => (feedback.deviceHash && feedback.channel !== 'kiosk' ? [{ ...feedback, deviceHash: feedback.deviceHash }] : []));
     if (window <= 0 || voters.length === 0) return result;
     const times = voters.map((feedback) => feedback.createdAt.getTime());
-    const pairs = new Map(voters.map(({ counterId, deviceHash }) => [`${String(counterId)}|${deviceHash}`, { counterId, deviceHash }]));
+    const pairOf = (vote: Pick<DeviceVote, 'counterId' | 'deviceHash'>) => `${String(vote.counterId)}|${vote.deviceHash}`;
+    const pairs = new Map(voters.map(({ counterId, deviceHash }) => [pairOf({ counterId, deviceHash }), { counterId, deviceHash }]));
     const found = await findDeviceVotes([...pairs.values()], new Date(Math.min(...times) - window), new Date(Math.max(...times) + window));
     const foundByPair = new Map<string, DeviceVote[]>();
-    for (const other of found) {
-      const pair = `${String(other.counterId)}|${other.deviceHash}`;
-      foundByPair.set(pair, [...(foundByPair.get(pair) ?? []), other]);
-    }
+    for (const other of found) foundByPair.set(pairOf(other), [...(foundByPair.get(pairOf(other)) ?? []), other]);
     const inBatch = new Set(batch.map((waiting) => String(waiting.vote.feedback._id)));
     const seen = new Set<string>();
     for (const feedback of voters) {
-      for (const other of foundByPair.get(`${String(feedback.counterId)}|${feedback.deviceHash}`) ?? []) {
+      for (const other of foundByPair.get(pairOf(feedback)) ?? []) {
         if (other._id.equals(feedback._id)) continue;
         if (Math.abs(other.createdAt.getTime() - feedback.createdAt.getTime()) > window) continue;
         const [older, newer] = isEarlier(other, feedback) ? [other, feedback] : [feedback, other];

@@ -93,7 +93,8 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   // Concurrency model: commands run one at a time on this thread. A write changes the catalog and calls append()
   // in the same synchronous step, then awaits the fsync before replying. Another connection may therefore read a
   // write a few milliseconds before it is acknowledged (as MongoDB does with w:1 and the default read concern), but
-  // every acknowledged write is on disk, and appends reach the journal in the order the catalog changed.
+  // every acknowledged write is on disk (except those sent with `j: false`, answered once applied), and appends reach
+  // the journal in the order the catalog changed.
   let halted = false;
   const commit = (records: JournalRecord[]): Promise<void> =>
     records.length === 0

@@ -17,6 +17,18 @@ function tooLarge(size: number): MongoError {
   return new MongoError(ErrorCodes.BSONObjectTooLarge, `BSONObj size: ${size} (0x${size.toString(16).toUpperCase()}) is invalid. Size must be between 0 and 16793600(16MB)`);
 }
 
+/**
+ * False when the command's write concern asks for no journal wait (`j: false` or `j: 0`). Any other write concern,
+ * or none, waits for the fsync: the embedded engine's default is stricter than a standalone mongod's (which waits
+ * only with `j: true`), so no write of the app is acknowledged before it is durable unless the app chose so.
+ */
+function waitsForJournal(command: Document): boolean {
+  const concern: unknown = command.writeConcern;
+  if (typeof concern !== 'object' || concern === null) return true;
+  const j = (concern as { j?: unknown }).j;
+  return !(j === false || j === 0);
+}
+
 export interface WireServerOptions {
   catalog: Catalog;
   cursors: CursorStore;
@@ -34,6 +46,15 @@ export class WireServer {
   private nextResponseId = 1;
   private totalConnections = 0;
   private readonly info: ServerInfo;
+  /**
+   * A write sent with `{ j: false }` is answered once applied, as mongod answers w:1 without a journal wait: the
+   * records are journaled by the next group commit, whose failure still stops the engine (the commit function's own
+   * fail-stop).
+   */
+  private readonly commitWithoutWaiting = (records: JournalRecord[]): Promise<void> => {
+    this.options.commit(records).catch(() => {});
+    return Promise.resolve();
+  };
 
   constructor(private readonly options: WireServerOptions) {
     this.server = net.createServer((socket) => this.accept(socket));
@@ -179,7 +200,7 @@ export class WireServer {
       remoteAddress: conn.remoteAddress,
       server: this.info,
       logger: this.options.logger,
-      commit: this.options.commit,
+      commit: waitsForJournal(command) ? this.options.commit : this.commitWithoutWaiting,
     };
     if (command.lsid !== undefined) this.options.sessions.touch(command.lsid);
     const reply = await runCommand(command, ctx);

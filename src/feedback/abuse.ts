@@ -4,6 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import mongoose from 'mongoose';
 import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config';
+import { NO_JOURNAL_WAIT } from '../shared/database';
 import { AppError, tooManyRequests } from '../shared/errors';
 import { chargeDevices, type Charged } from './device-limit';
 
@@ -130,7 +131,7 @@ async function overLimit(limiter: RateLimiterMongo, keys: readonly (string | und
     const records = mongoose.connection.collection(LIMITS_COLLECTION);
     await allOrRefund(
       charged.map(({ key, points, expire }) =>
-        records.updateOne({ key: limiter.getKey(key), expire: { $gt: new Date(), $lte: new Date(expire) }, points: { $gte: points } }, { $inc: { points: -points } }),
+        records.updateOne({ key: limiter.getKey(key), expire: { $gt: new Date(), $lte: new Date(expire) }, points: { $gte: points } }, { $inc: { points: -points } }, NO_JOURNAL_WAIT),
       ),
     );
   };
@@ -180,11 +181,15 @@ function kioskTooSoon(msBeforeNext: number): AppError {
 export function createRateGuards(settings: Config['feedback']): RateGuards {
   let limiters: Limiters | null = null;
   const get = (): Limiters => {
-    limiters ??= {
-      ip: new RateLimiterMongo({ storeClient: mongoose.connection, tableName: LIMITS_COLLECTION, keyPrefix: 'fb-ip', points: settings.limitPerIpPerHour, duration: 3600 }),
+    if (limiters) return limiters;
+    // The counts are written without waiting for the journal: an accepted vote's own writes wait for it afterwards,
+    // and a count lost in a crash only lets a few more votes in.
+    const storeClient = mongoose.connection.getClient().db(mongoose.connection.name, NO_JOURNAL_WAIT);
+    limiters = {
+      ip: new RateLimiterMongo({ storeClient, tableName: LIMITS_COLLECTION, keyPrefix: 'fb-ip', points: settings.limitPerIpPerHour, duration: 3600 }),
       kiosk:
         settings.kioskMinIntervalSeconds > 0
-          ? new RateLimiterMongo({ storeClient: mongoose.connection, tableName: LIMITS_COLLECTION, keyPrefix: 'fb-kiosk', points: 1, duration: settings.kioskMinIntervalSeconds })
+          ? new RateLimiterMongo({ storeClient, tableName: LIMITS_COLLECTION, keyPrefix: 'fb-kiosk', points: 1, duration: settings.kioskMinIntervalSeconds })
           : null,
     };
     return limiters;

@@ -1,7 +1,7 @@
 // The per-device vote limit for a whole batch in one or two database operations, where a limiter library needs one per phone.
 import mongoose, { Schema, type Model } from 'mongoose';
 import type { Collection } from 'mongodb';
-import { bulkWriteErrors, isDuplicateKey } from '../shared/database';
+import { bulkWriteErrors, isDuplicateKey, NO_JOURNAL_WAIT } from '../shared/database';
 
 /** One device's count in one window; removed by the TTL index once the window is over. */
 interface DeviceWindow {
@@ -57,13 +57,13 @@ export async function chargeDevices(deviceHashes: readonly (string | undefined)[
   /** Windows this write created: their count was 0 before, so this batch's votes are their first points. */
   let created = new Set<string>();
   try {
-    const result = await windows().bulkWrite(increments, { ordered: false });
+    const result = await windows().bulkWrite(increments, { ordered: false, ...NO_JOURNAL_WAIT });
     created = new Set(Object.keys(result.upsertedIds).map((index) => ids[Number(index)]));
   } catch (error) {
     // Two first charges of one device raced on _id: the document exists now, so increment it.
     const failed = bulkWriteErrors(error);
     if ([...failed.values()].some((failure) => !isDuplicateKey(failure))) throw error;
-    await windows().bulkWrite(increments.filter((_increment, index) => failed.has(index)), { ordered: false });
+    await windows().bulkWrite(increments.filter((_increment, index) => failed.has(index)), { ordered: false, ...NO_JOURNAL_WAIT });
   }
   // Only windows that existed are read back (a phone's first vote of the hour, the usual case, needs no read).
   const existing = ids.filter((id) => !created.has(id));
@@ -82,7 +82,7 @@ export async function chargeDevices(deviceHashes: readonly (string | undefined)[
   const refund = async () => {
     await windows().bulkWrite(
       [...counts].map(([id, points]) => ({ updateOne: { filter: { _id: id }, update: { $inc: { points: -points } } } })),
-      { ordered: false },
+      { ordered: false, ...NO_JOURNAL_WAIT },
     );
   };
   return { waits, refund };

@@ -1,7 +1,7 @@
 // The only place that queries feedback: inserts, idempotency look-ups, atomic state changes, scoped moderation lists.
 import type { Collection, Document } from 'mongodb';
 import { Types } from 'mongoose';
-import { bulkWriteErrors, isDuplicateKey } from '../shared/database';
+import { bulkWriteErrors, isDuplicateKey, NO_JOURNAL_WAIT } from '../shared/database';
 import { scopeFilter, type Scope } from '../shared/scope';
 import { FeedbackModel, type FeedbackDocument } from './feedback.model';
 import type { SpamFlag } from './feedback.types';
@@ -34,7 +34,7 @@ export type InsertOutcome = 'inserted' | 'duplicateKey' | Error;
  */
 export async function insertFeedbackMany(feedback: readonly NewFeedback[]): Promise<InsertOutcome[]> {
   try {
-    await feedbackCollection().insertMany(feedback.map((doc) => ({ ...doc })), { ordered: false });
+    await feedbackCollection().insertMany(feedback.map((doc) => ({ ...doc })), { ordered: false, ...NO_JOURNAL_WAIT });
     return feedback.map(() => 'inserted');
   } catch (error) {
     const failed = bulkWriteErrors(error);
@@ -119,7 +119,7 @@ export async function markRollupsApplied(marks: RollupMarks): Promise<void> {
       ...(marks.replaced.length > 0 ? [{ updateMany: { filter: { _id: { $in: [...marks.replaced] }, rollupPendingAt: marks.pendingAt }, update: applied } }] : []),
       ...[...marks.replaces].map(([newer, older]) => ({ updateOne: { filter: { _id: new Types.ObjectId(newer) }, update: { $set: { replaces: older } } } })),
     ],
-    { ordered: false },
+    { ordered: false, ...NO_JOURNAL_WAIT },
   );
 }
 

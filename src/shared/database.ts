@@ -1,6 +1,6 @@
 // Database connection: Mongoose on MONGODB_URI, or on the embedded engine started in-process over loopback.
 import path from 'node:path';
-import { MongoBulkWriteError } from 'mongodb';
+import { MongoBulkWriteError, type WriteConcernSettings } from 'mongodb';
 import mongoose from 'mongoose';
 import { startEngine, startEngineThread, type RunningEngine } from '../engine';
 import type { Logger } from './logger';
@@ -71,6 +71,14 @@ export async function databaseIsReady(timeoutMs = 2000): Promise<boolean> {
     clearTimeout(timer);
   }
 }
+
+/**
+ * For writes that need not wait for the journal: a later write of the same task waits for it, which covers them (a
+ * journal is flushed in order), or losing them in a crash is harmless or repaired (rate-limit counts; 'applied'
+ * marks, which reconciliation recomputes). A standalone mongod's default; the embedded engine waits for the journal
+ * unless a write asks for this.
+ */
+export const NO_JOURNAL_WAIT: { writeConcern: WriteConcernSettings } = { writeConcern: { w: 1, j: false } };
 
 const DUPLICATE_KEY = 11000;
 

@@ -24,8 +24,11 @@ const EMPTY_ARRAY_KEY = String.fromCharCode(TypeClass.array) + '\u0000';
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 
+const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
+/** Eight lowercase hex digits of a 32-bit unsigned value (a table per byte: keys are encoded on every write). */
 function hex8(n: number): string {
-  return (n >>> 0).toString(16).padStart(8, '0');
+  return HEX_BYTES[n >>> 24] + HEX_BYTES[(n >>> 16) & 0xff] + HEX_BYTES[(n >>> 8) & 0xff] + HEX_BYTES[n & 0xff];
 }
 
 function encodeNumber(x: number): string {
@@ -179,12 +182,16 @@ export function encodeValue(value: unknown): string {
   }
 }
 
+/** Characters per `String.fromCharCode` call, well below the engine's limit on arguments. */
+const CHARS_PER_CALL = 4096;
+
 /** Reverses the order of an encoded value (for descending index fields). */
 export function complement(encoded: string): string {
-  const codes = new Uint16Array(encoded.length);
+  const codes: number[] = new Array<number>(encoded.length);
   for (let i = 0; i < encoded.length; i++) codes[i] = 0xffff - encoded.charCodeAt(i);
+  if (codes.length <= CHARS_PER_CALL) return String.fromCharCode.apply(null, codes);
   let out = '';
-  for (let i = 0; i < codes.length; i += 4096) out += String.fromCharCode(...codes.subarray(i, i + 4096));
+  for (let i = 0; i < codes.length; i += CHARS_PER_CALL) out += String.fromCharCode.apply(null, codes.slice(i, i + CHARS_PER_CALL));
   return out;
 }
 

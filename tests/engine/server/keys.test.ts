@@ -45,6 +45,20 @@ test('when an encoding is complemented, then the order reverses (descending inde
   );
 });
 
+test('when a long encoding is complemented, then every code unit is reversed, across the chunks it is built in', () => {
+  const encoded = encodeValue('ab\u00e9\u4e2d'.repeat(3000));
+  const complemented = complement(encoded);
+  expect(complemented).toHaveLength(encoded.length);
+  for (const i of [0, 4095, 4096, 4097, encoded.length - 1]) expect(complemented.charCodeAt(i)).toBe(0xffff - encoded.charCodeAt(i));
+  expect(complement(complemented)).toBe(encoded);
+});
+
+test('when dates and timestamps are encoded, then their 32-bit halves are eight hex digits each', () => {
+  expect(encodeValue(new Timestamp({ t: 0xdeadbeef, i: 0x0102 })).slice(1)).toBe('deadbeef00000102');
+  expect(encodeValue(new Date(0)).slice(1)).toBe('8000000000000000');
+  expect(encodeValue(new Date(-1)).slice(1)).toBe('400fffffffffffff');
+});
+
 test('when numbers of different BSON types are equal, then they share one key', () => {
   expect(encodeValue(5)).toBe(encodeValue(Long.fromNumber(5)));
   expect(encodeValue(5)).toBe(encodeValue(Decimal128.fromString('5')));

@@ -6,7 +6,7 @@ import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config';
 import { NO_JOURNAL_WAIT } from '../shared/database';
 import { AppError, tooManyRequests } from '../shared/errors';
-import { chargeDevices, type Charged } from './device-limit';
+import { chargeHourly } from './hourly-limits';
 
 export const DEVICE_COOKIE = 'tdd';
 const DEVICE_ID = /^[A-Za-z0-9_-]{22}$/;
@@ -98,24 +98,28 @@ export interface BatchCharge {
 export interface RateGuards {
   /**
    * Charges a batch of submissions in order, as if one by one: first the kiosk interval, then (for what it allows)
-   * the device and IP limits, both counted for every attempt. Atomic whatever else is charging at the same time:
-   * no key ever gets more than its limit.
+   * the device and IP limits, which count the submissions they let through. Atomic whatever else is charging at the
+   * same time: no key ever gets more than its limit.
    */
   charge(charges: readonly Charge[]): Promise<BatchCharge>;
 }
 
-type Limiters = { ip: RateLimiterMongo; kiosk: RateLimiterMongo | null };
-
 const HOUR_MS = 3600_000;
-/** rate-limiter-flexible's records for the per-IP limit and the kiosk interval. */
+/** rate-limiter-flexible's records for the kiosk interval. */
 const LIMITS_COLLECTION = 'rate_limits';
+
+/** What one limiter answered for a batch (the wait in ms per submission when over its limit, else null), and its refund. */
+interface KeyCharge {
+  waits: (number | null)[];
+  refund(): Promise<void>;
+}
 
 /**
  * Which submissions go over one limiter's limit, as the wait in ms before the next would fit (null: allowed). A key
  * is charged `n` points at once (`consume` is atomic, so concurrent batches and processes never share a position),
  * the i-th submission of the key being its (before + i)-th point.
  */
-async function overLimit(limiter: RateLimiterMongo, keys: readonly (string | undefined)[]): Promise<Charged> {
+async function overLimit(limiter: RateLimiterMongo, keys: readonly (string | undefined)[]): Promise<KeyCharge> {
   const positions = new Map<string, number[]>();
   keys.forEach((key, index) => {
     if (key !== undefined) positions.set(key, [...(positions.get(key) ?? []), index]);
@@ -173,48 +177,54 @@ function kioskTooSoon(msBeforeNext: number): AppError {
 }
 
 /**
- * Rate limits stored in the database, shared by every app process: the per-device limit counts one clock hour per
- * device in one or two operations for a whole batch (device-limit.ts; a batch holds a phone per citizen), the
- * per-IP limit and the kiosk interval are rate-limiter-flexible's counters (one `consume` per distinct key: an
- * office's IP, a kiosk's counter).
+ * Rate limits stored in the database, shared by every app process. The per-device and per-IP limits count clock
+ * hours, for a whole batch in one operation (hourly-limits.ts): a batch holds a phone per citizen, mostly each on
+ * its own address, and a limiter call per key would cost a round trip per vote. The kiosk interval is
+ * rate-limiter-flexible's counter (one `consume` per kiosk counter in the batch).
  */
 export function createRateGuards(settings: Config['feedback']): RateGuards {
-  let limiters: Limiters | null = null;
-  const get = (): Limiters => {
-    if (limiters) return limiters;
+  let kioskLimiter: RateLimiterMongo | null | undefined;
+  const kioskInterval = (): RateLimiterMongo | null => {
+    if (kioskLimiter !== undefined) return kioskLimiter;
     // The counts are written without waiting for the journal: an accepted vote's own writes wait for it afterwards,
     // and a count lost in a crash only lets a few more votes in.
     const storeClient = mongoose.connection.getClient().db(mongoose.connection.name, NO_JOURNAL_WAIT);
-    limiters = {
-      ip: new RateLimiterMongo({ storeClient, tableName: LIMITS_COLLECTION, keyPrefix: 'fb-ip', points: settings.limitPerIpPerHour, duration: 3600 }),
-      kiosk:
-        settings.kioskMinIntervalSeconds > 0
-          ? new RateLimiterMongo({ storeClient, tableName: LIMITS_COLLECTION, keyPrefix: 'fb-kiosk', points: 1, duration: settings.kioskMinIntervalSeconds })
-          : null,
-    };
-    return limiters;
+    kioskLimiter =
+      settings.kioskMinIntervalSeconds > 0
+        ? new RateLimiterMongo({ storeClient, tableName: LIMITS_COLLECTION, keyPrefix: 'fb-kiosk', points: 1, duration: settings.kioskMinIntervalSeconds })
+        : null;
+    return kioskLimiter;
   };
   return {
     async charge(charges) {
-      const { ip, kiosk } = get();
+      const kiosk = kioskInterval();
       const answers: (AppError | null)[] = charges.map(() => null);
       const kioskCharge = kiosk && charges.some((charge) => charge.kioskCounterId) ? await overLimit(kiosk, charges.map((charge) => charge.kioskCounterId)) : null;
       kioskCharge?.waits.forEach((wait, index) => {
         if (wait !== null) answers[index] = kioskTooSoon(wait);
       });
       const open = charges.map((charge, index) => (answers[index] ? null : charge));
-      const devicePart = chargeDevices(open.map((charge) => charge?.deviceHash), settings.limitPerDevicePerHour, HOUR_MS);
-      const ipPart = overLimit(ip, open.map((charge) => charge?.ipHash));
-      const giveBack = async () => {
-        await allOrRefund([kioskCharge?.refund() ?? Promise.resolve(), ...[devicePart, ipPart].map((part) => part.then((charged) => charged.refund(), () => undefined))]);
-      };
-      const [deviceCharge, ipCharge] = await allOrRefund([devicePart, ipPart], giveBack);
+      const [hourly] = await allOrRefund(
+        [
+          chargeHourly(
+            [
+              { name: 'device', keys: open.map((charge) => charge?.deviceHash), limit: settings.limitPerDevicePerHour },
+              { name: 'ip', keys: open.map((charge) => charge?.ipHash), limit: settings.limitPerIpPerHour },
+            ],
+            HOUR_MS,
+          ),
+        ],
+        async () => {
+          await kioskCharge?.refund();
+        },
+      );
+      const [deviceWaits = [], ipWaits = []] = hourly.waits;
       open.forEach((charge, index) => {
-        const wait = Math.max(deviceCharge.waits[index] ?? -1, ipCharge.waits[index] ?? -1);
+        const wait = Math.max(deviceWaits[index] ?? -1, ipWaits[index] ?? -1);
         if (charge && wait >= 0) answers[index] = tooManyRequests(wait / 1000, 'feedback.errors.rateLimited');
       });
       const refund = async () => {
-        await allOrRefund([kioskCharge?.refund() ?? Promise.resolve(), deviceCharge.refund(), ipCharge.refund()]);
+        await allOrRefund([kioskCharge?.refund() ?? Promise.resolve(), hourly.refund()]);
       };
       return { refusals: answers, refund };
     },

@@ -57,8 +57,7 @@ test('when a vote is answered, then its roll-up increment waited for the journal
   // The journal is flushed in order: the roll-up's wait makes every earlier write durable too.
   expect(beforeAnswer.slice(0, -1)).toEqual(
     expect.arrayContaining([
-      { command: 'findAndModify', collection: 'rate_limits', waitsForJournal: false },
-      { command: 'update', collection: 'device_limits', waitsForJournal: false },
+      { command: 'update', collection: 'hourly_limits', waitsForJournal: false },
       { command: 'insert', collection: 'feedback', waitsForJournal: false },
     ]),
   );

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { createRateGuards, type RateGuards } from '../../src/feedback/abuse';
 import { Types } from 'mongoose';
-import { DeviceWindowModel } from '../../src/feedback/device-limit';
+import { LimitWindowModel } from '../../src/feedback/hourly-limits';
 import { FeedbackModel } from '../../src/feedback/feedback.model';
 import { createFeedbackService, type FeedbackService, type SubmitResult } from '../../src/feedback/feedback.service';
 import { rebuildRollups } from '../../src/feedback/rollup.service';
@@ -120,9 +120,9 @@ describe('rate limits charged per batch', () => {
     ]);
     expect(replay).toMatchObject({ id: first.id, created: false });
     expect(fresh).toMatchObject({ created: true });
-    const windows = await DeviceWindowModel.find({}).lean();
+    const windows = await LimitWindowModel.find({}).lean();
     const deviceHash = (await FeedbackModel.findById(first.id).lean())?.deviceHash;
-    expect(windows.filter((window) => window._id.startsWith(`${deviceHash}:`)).map((window) => window.points)).toEqual([3]);
+    expect(windows.filter((window) => window._id.startsWith(`device:${deviceHash}:`)).map((window) => window.points)).toEqual([3]);
     expect(await service.submitFeedback(input(token), newKey(), { channel: 'qr', deviceId: device, ip: '10.4.0.1' }).catch((error: AppError) => error.status)).toBe(429);
   });
 

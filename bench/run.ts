@@ -1,5 +1,5 @@
 // `npm run bench`: feedback submissions per second (JSON API and HTML form) next to a bare Express route, in one run.
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -73,6 +73,12 @@ function close(server: Server): Promise<void> {
 }
 
 type RequestBody = () => { headers: Record<string, string>; body: string };
+
+/** A random IPv4 address in 10.0.0.0/8 (a phone's address as the proxy in front reports it). */
+function randomAddress(): string {
+  const n = randomInt(1 << 24);
+  return `10.${n >>> 16}.${(n >>> 8) & 0xff}.${n & 0xff}`;
+}
 
 async function measure(name: string, url: string, next: RequestBody, duration: number, connections: number): Promise<Row> {
   const cpuBefore = process.cpuUsage();
@@ -182,6 +188,8 @@ async function main(): Promise<void> {
   const config = loadConfig({
     LOG_LEVEL: 'silent',
     DATA_DIR: dataDir,
+    // Behind one proxy, as in production: the form's phones come each from its own address (X-Forwarded-For).
+    TRUST_PROXY: '1',
     FEEDBACK_LIMIT_PER_DEVICE_PER_HOUR: '10000',
     FEEDBACK_LIMIT_PER_IP_PER_HOUR: '100000',
   });
@@ -204,9 +212,10 @@ async function main(): Promise<void> {
       body: JSON.stringify({ qrToken: counter.qrToken, quick: 'satisfied', lang: 'vi' }),
     });
     // A citizen's phone got its device cookie with the form (GET) and sends it back with the vote; each request is
-    // another phone, so every vote is charged to a device of its own and searched for in the replacement window.
+    // another phone on its own mobile address, so every vote is charged to a device and an IP of its own and
+    // searched for in the replacement window.
     const formBody: RequestBody = () => ({
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `${DEVICE_COOKIE}=${randomUUID().replaceAll('-', '').slice(0, 22)}` },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': randomAddress(), cookie: `${DEVICE_COOKIE}=${randomUUID().replaceAll('-', '').slice(0, 22)}` },
       body: `quick=satisfied&key=${randomUUID()}&website=`,
     });
     const targets: [string, string, RequestBody][] = [

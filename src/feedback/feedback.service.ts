@@ -41,6 +41,8 @@ export interface FeedbackServiceDeps {
   now?: () => Date;
   /** Where the vote writer reports what fails in the background (marks not written, charges not given back). */
   logger?: Logger;
+  /** How long a vote may wait for the database before it is answered 503 (default 10 s; tests pass less). */
+  voteDeadlineMs?: number;
 }
 
 /** Who is voting, as far as the honesty rules need to know. */
@@ -179,6 +181,7 @@ export function createFeedbackService(deps: FeedbackServiceDeps) {
     guards: deps.guards,
     replaceWindowMs: config.feedback.replaceWindowMinutes * 60_000,
     onError: (what, error) => deps.logger?.warn({ err: error instanceof Error ? error.message : String(error) }, what),
+    ...(deps.voteDeadlineMs ? { deadlineMs: deps.voteDeadlineMs } : {}),
   });
 
   /**

@@ -1,6 +1,6 @@
 // Group commit for votes: the votes that arrive while one batch is being written go to the database together.
 import type { Types } from 'mongoose';
-import type { AppError } from '../shared/errors';
+import { AppError } from '../shared/errors';
 import type { BatchCharge, Charge, RateGuards } from './abuse';
 import type { FeedbackDocument } from './feedback.model';
 import { findDeviceVotes, findFeedbackById, findFeedbackByKeys, insertFeedbackMany, markReplaced, markRollupsApplied, type DeviceVote, type NewFeedback } from './feedback.repository';
@@ -11,6 +11,8 @@ import { applyVotesToRollups, type RollupChange } from './rollup.service';
 const MAX_BATCH = 256;
 /** Batches written at once: their database round trips overlap, and the engine syncs their writes together. */
 const MAX_IN_FLIGHT = 4;
+/** How long a vote waits for the database before it is answered "not saved yet, send it again" (503). */
+const DEADLINE_MS = 10_000;
 
 /** A vote ready to store: its document (state 'pending', with `_id`) and what it is charged against. */
 export interface VoteToWrite {
@@ -27,6 +29,8 @@ interface Waiting {
   vote: VoteToWrite;
   resolve: (written: WrittenVote) => void;
   reject: (error: unknown) => void;
+  /** Answers the vote 503 when the database has not answered by the deadline. */
+  deadline: NodeJS.Timeout;
 }
 
 export interface VoteWriterDeps {
@@ -39,6 +43,8 @@ export interface VoteWriterDeps {
    * (reconciliation settles those votes), a charge not given back (the limits are then stricter).
    */
   onError?: (what: string, error: unknown) => void;
+  /** How long a vote may wait for the database (default 10 s). */
+  deadlineMs?: number;
 }
 
 /** The batches being written in this process, by every writer (their marks included). */
@@ -55,6 +61,11 @@ export async function whenVotesWritten(): Promise<void> {
     if (batchesInFlight.size > 0) await Promise.allSettled([...batchesInFlight]);
     else await new Promise((resolve) => setImmediate(resolve));
   }
+}
+
+/** The answer to a vote the database did not take in time: a retry with the same key cannot count it twice. */
+function notSavedYet(): AppError {
+  return new AppError(503, 'service_unavailable', 'feedback.errors.notSavedYet', {}, undefined, { 'Retry-After': '5' });
 }
 
 /**
@@ -74,13 +85,42 @@ export function createVoteWriter(deps: VoteWriterDeps) {
   const keysInFlight = new Set<string>();
   /** Votes of this writer, answered, whose increments are durable while their 'applied' marks are being written. */
   const countedUnmarked = new Set<string>();
+  /** The votes of each batch being written that are not answered yet. */
+  const openVotes = new Set<Set<Waiting>>();
 
   function write(vote: VoteToWrite): Promise<WrittenVote> {
     return new Promise<WrittenVote>((resolve, reject) => {
-      queue.push({ vote, resolve, reject });
+      const waiting: Waiting = {
+        vote,
+        resolve: (written) => {
+          clearTimeout(waiting.deadline);
+          resolve(written);
+        },
+        reject: (error) => {
+          clearTimeout(waiting.deadline);
+          reject(error);
+        },
+        deadline: setTimeout(() => expire(waiting), deps.deadlineMs ?? DEADLINE_MS),
+      };
+      queue.push(waiting);
       votesQueued += 1;
       schedule();
     });
+  }
+
+  /**
+   * The database did not take the vote in time (a hung connection, an overloaded server): it is answered 503. A
+   * vote still queued is dropped, so it is never stored after that answer; one in a batch being written may still
+   * be stored, and a retry with its key then gets it (the answer says so).
+   */
+  function expire(waiting: Waiting): void {
+    const index = queue.indexOf(waiting);
+    if (index >= 0) {
+      queue.splice(index, 1);
+      votesQueued -= 1;
+    }
+    for (const open of openVotes) open.delete(waiting);
+    waiting.reject(notSavedYet());
   }
 
   /** Starts a batch on the next turn of the event loop (so the requests already read join it) if one may start. */
@@ -120,6 +160,7 @@ export function createVoteWriter(deps: VoteWriterDeps) {
 
   async function writeBatch(batch: Waiting[]): Promise<void> {
     const open = new Set(batch);
+    openVotes.add(open);
     const settle: Settle = (waiting, outcome) => {
       if (!open.delete(waiting)) return;
       if (outcome instanceof Error) waiting.reject(outcome);
@@ -131,6 +172,8 @@ export function createVoteWriter(deps: VoteWriterDeps) {
       await count(inserted, settle);
     } catch (error) {
       for (const waiting of open) waiting.reject(error);
+    } finally {
+      openVotes.delete(open);
     }
   }
 

@@ -209,6 +209,45 @@ describe('a database failure during a batch', () => {
   });
 });
 
+describe('a database that does not answer', () => {
+  test('when batches hang past the deadline, then their votes and the one queued behind them are answered 503; the queued one is never written, the others are once the database answers', async () => {
+    const { counter, token } = await warmCounter();
+    let answer: () => void = () => {};
+    const hung = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    let holding = false;
+    const guards: RateGuards = {
+      async charge(charges) {
+        if (holding) await hung;
+        return { refusals: charges.map(() => null), refund: async () => {} };
+      },
+    };
+    const slow = createFeedbackService({ config: t.config, guards, voteDeadlineMs: 200 });
+    // A first vote while the database answers: the service knows the counter from then on.
+    await slow.submitFeedback(input(token), newKey(), { channel: 'api' });
+    holding = true;
+    const before = await feedbackCount({ counterId: counter.id });
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    // One vote per turn of the event loop: four batches in flight, the most a writer runs; the fifth vote queues.
+    const keys = [0, 1, 2, 3, 4].map(() => newKey());
+    const submissions: Promise<SubmitResult>[] = [];
+    for (const key of keys) {
+      submissions.push(slow.submitFeedback(input(token), key, { channel: 'api' }));
+      for (let i = 0; i < 5; i += 1) await turn();
+    }
+    expect(await outcomes(submissions)).toEqual(keys.map(() => ({ status: 503, messageKey: 'feedback.errors.notSavedYet' })));
+    answer();
+    await whenVotesWritten();
+    expect(await feedbackCount({ counterId: counter.id })).toBe(before + 4);
+    // Sent again with their keys: the four stored ones are replays, the dropped one is stored now.
+    const retries = await outcomes(keys.map((key) => slow.submitFeedback(input(token), key, { channel: 'api' })));
+    expect(retries.map((retry) => ('created' in retry ? retry.created : retry.status))).toEqual([false, false, false, false, true]);
+    expect(await feedbackCount({ counterId: counter.id })).toBe(before + 5);
+    await rollupsMatchRawFeedback();
+  });
+});
+
 describe('charges given back', () => {
   function loggedLines(): { lines: string[]; destination: Writable } {
     const lines: string[] = [];

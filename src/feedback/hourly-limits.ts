@@ -54,7 +54,9 @@ export function windowId(limitName: string, key: string, windowStart: number): s
  * cannot insert a second document with that id). A duplicate key may also mean that another charge created the
  * window at the same moment: those points are tried once more, when the window exists, and then a duplicate key is
  * a refusal. Atomic across batches and processes: no key ever gets more than `limit` points in a window. A key's
- * points go to its first submissions in the batch; a refused submission takes no point.
+ * points go to its first submissions in the batch; a refused submission takes no point. When the write fails
+ * otherwise, the points of earlier tries are given back and the error is thrown; the points of the failed write
+ * that were taken all the same stay (the limit is then stricter, never looser).
  */
 export async function chargeHourly(limits: readonly HourlyLimit[], windowMs: number, now = Date.now()): Promise<Charged> {
   const windowStart = Math.floor(now / windowMs) * windowMs;

@@ -1,4 +1,6 @@
 // The hourly limits charged for a whole batch: in-order places, clock windows, refunds, and never over the limit under concurrency.
+import { MongoBulkWriteError } from 'mongodb';
+import mongoose from 'mongoose';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { chargeHourly, LimitWindowModel, windowId } from '../../src/feedback/hourly-limits';
 
@@ -83,5 +85,23 @@ describe('chargeHourly', () => {
     expect(batches.flat()).toHaveLength(24);
     expect(batches.flat().filter((wait) => wait === null)).toHaveLength(5);
     expect(await pointsOf(windowId('device', 'd', windowStart))).toBe(5);
+  });
+
+  test('when two charges create a window at the same moment, then the one told "duplicate key" tries its point again and gets it', async () => {
+    // What a server running writes in parallel answers the loser of the creation race; the embedded engine, running
+    // one command at a time, never does: the first try is answered as the race would be, after the rival's window.
+    const race = jest.spyOn(LimitWindowModel.collection, 'bulkWrite').mockImplementationOnce(async () => {
+      await mongoose.connection.collection('hourly_limits').insertOne({ _id: windowId('device', 'race', windowStart) as never, points: 1, expireAt: new Date(windowStart + HOUR) });
+      throw Object.assign(Object.create(MongoBulkWriteError.prototype) as MongoBulkWriteError, {
+        message: 'E11000 duplicate key error',
+        writeErrors: [{ index: 0, code: 11000, errmsg: 'E11000 duplicate key error' }],
+      });
+    });
+    try {
+      expect((await charge(['race'], 3)).waits).toEqual([null]);
+    } finally {
+      race.mockRestore();
+    }
+    expect(await pointsOf(windowId('device', 'race', windowStart))).toBe(2);
   });
 });

@@ -85,8 +85,6 @@ export function createVoteWriter(deps: VoteWriterDeps) {
   const keysInFlight = new Set<string>();
   /** Votes of this writer, answered, whose increments are durable while their 'applied' marks are being written. */
   const countedUnmarked = new Set<string>();
-  /** The votes of each batch being written that are not answered yet. */
-  const openVotes = new Set<Set<Waiting>>();
 
   function write(vote: VoteToWrite): Promise<WrittenVote> {
     return new Promise<WrittenVote>((resolve, reject) => {
@@ -119,7 +117,7 @@ export function createVoteWriter(deps: VoteWriterDeps) {
       queue.splice(index, 1);
       votesQueued -= 1;
     }
-    for (const open of openVotes) open.delete(waiting);
+    // A promise settles once: the batch's own answer, if it comes later, changes nothing.
     waiting.reject(notSavedYet());
   }
 
@@ -160,7 +158,6 @@ export function createVoteWriter(deps: VoteWriterDeps) {
 
   async function writeBatch(batch: Waiting[]): Promise<void> {
     const open = new Set(batch);
-    openVotes.add(open);
     const settle: Settle = (waiting, outcome) => {
       if (!open.delete(waiting)) return;
       if (outcome instanceof Error) waiting.reject(outcome);
@@ -172,8 +169,6 @@ export function createVoteWriter(deps: VoteWriterDeps) {
       await count(inserted, settle);
     } catch (error) {
       for (const waiting of open) waiting.reject(error);
-    } finally {
-      openVotes.delete(open);
     }
   }
 

@@ -30,7 +30,8 @@ export type InsertOutcome = 'inserted' | 'duplicateKey' | Error;
 /**
  * Inserts many feedback documents in one unordered write; one outcome per document. The documents are built by the
  * service from validated input and go to the driver as they are (Mongoose would hydrate each one: a third of a
- * vote's cost); a test checks that what is stored has the schema's types.
+ * vote's cost); a test checks that what is stored has the schema's types. Answered without waiting for the journal
+ * (NO_JOURNAL_WAIT): the caller's next write, the roll-up increment, waits for it and so makes these durable too.
  */
 export async function insertFeedbackMany(feedback: readonly NewFeedback[]): Promise<InsertOutcome[]> {
   try {
@@ -110,7 +111,10 @@ export interface RollupMarks {
   replaces: ReadonlyMap<string, Types.ObjectId>;
 }
 
-/** Records in one write that the roll-ups took these votes' changes, and which vote each replacing vote replaced. */
+/**
+ * Records in one write that the roll-ups took these votes' changes, and which vote each replacing vote replaced.
+ * Without waiting for the journal: marks lost in a crash leave the votes 'pending', and reconciliation settles them.
+ */
 export async function markRollupsApplied(marks: RollupMarks): Promise<void> {
   const applied = { $set: { rollup: 'applied' } };
   await feedbackCollection().bulkWrite(

@@ -1,7 +1,7 @@
 // Roll-up queries: atomic increments, version-guarded replacement, and the aggregation over counted raw feedback.
 import type { Types } from 'mongoose';
 import type { Collection, Document } from 'mongodb';
-import { bulkWriteErrors, isDuplicateKey } from '../shared/database';
+import { bulkWriteErrors, DURABLE, isDuplicateKey } from '../shared/database';
 import { FeedbackModel } from './feedback.model';
 import type { FeedbackRecord } from './feedback.types';
 import { RollupModel, type RollupRecord } from './rollup.model';
@@ -48,19 +48,20 @@ function upsertOf({ key, meta, inc }: RollupIncrement) {
 }
 
 /**
- * Atomic upserts (`$inc` on each counter-day document, metadata set when it is created) in one unordered write.
- * When two first votes of a counter-day race on the unique index, the loser's document exists now: it is retried.
+ * Atomic upserts (`$inc` on each counter-day document, metadata set when it is created) in one unordered write,
+ * durable when acknowledged (DURABLE). When two first votes of a counter-day race on the unique index, the loser's
+ * document exists now: it is retried.
  */
 export async function incrementRollups(increments: readonly RollupIncrement[]): Promise<void> {
   if (increments.length === 0) return;
   try {
-    await rollupCollection().bulkWrite(increments.map(upsertOf), { ordered: false });
+    await rollupCollection().bulkWrite(increments.map(upsertOf), { ordered: false, ...DURABLE });
   } catch (error) {
     const failed = bulkWriteErrors(error);
     if ([...failed.values()].some((failure) => !isDuplicateKey(failure))) throw error;
     await rollupCollection().bulkWrite(
       increments.filter((_increment, index) => failed.has(index)).map(upsertOf),
-      { ordered: false },
+      { ordered: false, ...DURABLE },
     );
   }
 }

@@ -80,6 +80,13 @@ export async function databaseIsReady(timeoutMs = 2000): Promise<boolean> {
  */
 export const NO_JOURNAL_WAIT: { writeConcern: WriteConcernSettings } = { writeConcern: { w: 1, j: false } };
 
+/**
+ * For the write whose acknowledgement makes a vote count (the roll-up increment): acknowledged by a majority, which
+ * on a standalone mongod means journaled too (its w:1 default would not wait for the journal) and is a replica
+ * set's default. A journal is flushed in order, so the earlier writes of the same vote are durable with it.
+ */
+export const DURABLE: { writeConcern: WriteConcernSettings } = { writeConcern: { w: 'majority' } };
+
 const DUPLICATE_KEY = 11000;
 
 /** True for MongoDB's duplicate key error (E11000), whether thrown by a write or listed among a bulk write's errors. */

@@ -15,6 +15,8 @@ interface Write {
   collection: string;
   /** False when the write is answered without waiting for the journal. */
   waitsForJournal: boolean;
+  /** The write concern's `w`, when the write gives one. */
+  w?: unknown;
 }
 
 let database: TestDatabase;
@@ -24,8 +26,13 @@ let writes: Write[] = [];
 
 function record(event: CommandStartedEvent): void {
   if (!WRITES.has(event.commandName)) return;
-  const concern = event.command.writeConcern as { j?: unknown } | undefined;
-  writes.push({ command: event.commandName, collection: String(event.command[event.commandName]), waitsForJournal: concern?.j !== false });
+  const concern = event.command.writeConcern as { j?: unknown; w?: unknown } | undefined;
+  writes.push({
+    command: event.commandName,
+    collection: String(event.command[event.commandName]),
+    waitsForJournal: concern?.j !== false,
+    ...(concern?.w !== undefined ? { w: concern.w } : {}),
+  });
 }
 
 beforeAll(async () => {
@@ -53,12 +60,13 @@ test('when a vote is answered, then its roll-up increment waited for the journal
   await service.submitFeedback(voteInput(counter.token), newKey(), { channel: 'qr', deviceId: 'BBBBBBBBBBBBBBBBBBBBBB', ip: '10.1.2.3' });
   const beforeAnswer = [...writes];
   const last = beforeAnswer.at(-1);
-  expect(last).toEqual({ command: 'update', collection: 'feedback_rollups', waitsForJournal: true });
+  // Majority-acknowledged: journaled on any deployment, a standalone mongod included.
+  expect(last).toEqual({ command: 'update', collection: 'feedback_rollups', waitsForJournal: true, w: 'majority' });
   // The journal is flushed in order: the roll-up's wait makes every earlier write durable too.
   expect(beforeAnswer.slice(0, -1)).toEqual(
     expect.arrayContaining([
-      { command: 'update', collection: 'hourly_limits', waitsForJournal: false },
-      { command: 'insert', collection: 'feedback', waitsForJournal: false },
+      { command: 'update', collection: 'hourly_limits', waitsForJournal: false, w: 1 },
+      { command: 'insert', collection: 'feedback', waitsForJournal: false, w: 1 },
     ]),
   );
   expect(beforeAnswer.filter((write) => write.collection === 'feedback_rollups')).toHaveLength(1);
@@ -77,7 +85,7 @@ test("when a vote replaces the device's earlier one, then the replacement and it
     'update feedback_rollups',
     'update feedback_rollups',
   ]);
-  expect(beforeAnswer.at(-1)).toEqual({ command: 'update', collection: 'feedback_rollups', waitsForJournal: true });
+  expect(beforeAnswer.at(-1)).toEqual({ command: 'update', collection: 'feedback_rollups', waitsForJournal: true, w: 'majority' });
 });
 
 test("when a vote's 'applied' marks are written after its answer, then they do not wait for the journal", async () => {
@@ -85,5 +93,5 @@ test("when a vote's 'applied' marks are written after its answer, then they do n
   await service.submitFeedback(voteInput(counter.token), newKey(), { channel: 'qr', deviceId: 'DDDDDDDDDDDDDDDDDDDDDD', ip: '10.1.2.3' });
   const answered = writes.length;
   await whenVotesWritten();
-  expect(writes.slice(answered)).toEqual([{ command: 'update', collection: 'feedback', waitsForJournal: false }]);
+  expect(writes.slice(answered)).toEqual([{ command: 'update', collection: 'feedback', waitsForJournal: false, w: 1 }]);
 });

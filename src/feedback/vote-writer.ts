@@ -98,7 +98,8 @@ export function createVoteWriter(deps: VoteWriterDeps) {
           clearTimeout(waiting.deadline);
           reject(error);
         },
-        deadline: setTimeout(() => expire(waiting), deps.deadlineMs ?? DEADLINE_MS),
+        // A vote waiting for its deadline does not keep the process alive: shutdown waits through whenVotesWritten.
+        deadline: setTimeout(() => expire(waiting), deps.deadlineMs ?? DEADLINE_MS).unref(),
       };
       queue.push(waiting);
       votesQueued += 1;

@@ -41,6 +41,12 @@ export interface Charged {
   refund(): Promise<void>;
 }
 
+/** One point to charge: the window that takes it, and that window's limit. */
+interface Point {
+  id: string;
+  limit: number;
+}
+
 /** The id of a key's window under one limit. */
 export function windowId(limitName: string, key: string, windowStart: number): string {
   return `${limitName}:${key}:${windowStart}`;
@@ -62,8 +68,7 @@ export async function chargeHourly(limits: readonly HourlyLimit[], windowMs: num
   const windowStart = Math.floor(now / windowMs) * windowMs;
   const expireAt = new Date(windowStart + windowMs);
   const wait = Math.max(1000, windowStart + windowMs - now);
-  /** One statement per point: its window and limit. */
-  const points: { id: string; limit: number }[] = [];
+  const points: Point[] = [];
   for (const { name, keys, limit } of limits) {
     for (const key of keys) if (key !== undefined) points.push({ id: windowId(name, key, windowStart), limit });
   }
@@ -76,19 +81,16 @@ export async function chargeHourly(limits: readonly HourlyLimit[], windowMs: num
       { ordered: false, ...NO_JOURNAL_WAIT },
     );
   };
-  let pending = points.map((_point, index) => index);
+  let pending = points;
   for (let attempt = 0; attempt < 2 && pending.length > 0; attempt += 1) {
-    const refused = await tryPoints(pending.map((index) => points[index] as { id: string; limit: number }), expireAt).catch(async (error: unknown) => {
+    const refused = await tryPoints(pending, expireAt).catch(async (error: unknown) => {
       await refund().catch(() => undefined);
       throw error;
     });
-    const again: number[] = [];
-    pending.forEach((index, i) => {
-      const point = points[index] as { id: string };
-      if (!refused.has(i)) taken.set(point.id, (taken.get(point.id) ?? 0) + 1);
-      else again.push(index);
+    pending.forEach((point, index) => {
+      if (!refused.has(index)) taken.set(point.id, (taken.get(point.id) ?? 0) + 1);
     });
-    pending = again;
+    pending = pending.filter((_point, index) => refused.has(index));
   }
   // Each limit's keys in batch order: a key's points go to its first submissions.
   const handedOut = new Map<string, number>();
@@ -105,7 +107,7 @@ export async function chargeHourly(limits: readonly HourlyLimit[], windowMs: num
 }
 
 /** One unordered write of one conditional increment per point; returns the positions refused with a duplicate key. */
-async function tryPoints(points: readonly { id: string; limit: number }[], expireAt: Date): Promise<Set<number>> {
+async function tryPoints(points: readonly Point[], expireAt: Date): Promise<Set<number>> {
   const statements: AnyBulkWriteOperation<LimitWindow>[] = points.map(({ id, limit }) => ({
     updateOne: { filter: { _id: id, points: { $lt: limit } }, update: { $inc: { points: 1 }, $setOnInsert: { expireAt } }, upsert: true },
   }));

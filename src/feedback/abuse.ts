@@ -6,7 +6,7 @@ import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config';
 import { NO_JOURNAL_WAIT } from '../shared/database';
 import { AppError, tooManyRequests } from '../shared/errors';
-import { chargeHourly } from './hourly-limits';
+import { chargeHourly, type Charged } from './hourly-limits';
 
 export const DEVICE_COOKIE = 'tdd';
 const DEVICE_ID = /^[A-Za-z0-9_-]{22}$/;
@@ -183,16 +183,19 @@ function kioskTooSoon(msBeforeNext: number): AppError {
  * rate-limiter-flexible's counter (one `consume` per kiosk counter in the batch).
  */
 export function createRateGuards(settings: Config['feedback']): RateGuards {
-  let kioskLimiter: RateLimiterMongo | null | undefined;
+  let kioskLimiter: RateLimiterMongo | undefined;
+  /** Created at the first charge, once the database is connected; null when kiosks have no interval. */
   const kioskInterval = (): RateLimiterMongo | null => {
-    if (kioskLimiter !== undefined) return kioskLimiter;
+    if (settings.kioskMinIntervalSeconds <= 0) return null;
     // The counts are written without waiting for the journal: an accepted vote's own writes wait for it afterwards,
     // and a count lost in a crash only lets a few more votes in.
-    const storeClient = mongoose.connection.getClient().db(mongoose.connection.name, NO_JOURNAL_WAIT);
-    kioskLimiter =
-      settings.kioskMinIntervalSeconds > 0
-        ? new RateLimiterMongo({ storeClient, tableName: LIMITS_COLLECTION, keyPrefix: 'fb-kiosk', points: 1, duration: settings.kioskMinIntervalSeconds })
-        : null;
+    kioskLimiter ??= new RateLimiterMongo({
+      storeClient: mongoose.connection.getClient().db(mongoose.connection.name, NO_JOURNAL_WAIT),
+      tableName: LIMITS_COLLECTION,
+      keyPrefix: 'fb-kiosk',
+      points: 1,
+      duration: settings.kioskMinIntervalSeconds,
+    });
     return kioskLimiter;
   };
   return {
@@ -204,20 +207,19 @@ export function createRateGuards(settings: Config['feedback']): RateGuards {
         if (wait !== null) answers[index] = kioskTooSoon(wait);
       });
       const open = charges.map((charge, index) => (answers[index] ? null : charge));
-      const [hourly] = await allOrRefund(
-        [
-          chargeHourly(
-            [
-              { name: 'device', keys: open.map((charge) => charge?.deviceHash), limit: settings.limitPerDevicePerHour },
-              { name: 'ip', keys: open.map((charge) => charge?.ipHash), limit: settings.limitPerIpPerHour },
-            ],
-            HOUR_MS,
-          ),
-        ],
-        async () => {
-          await kioskCharge?.refund();
-        },
-      );
+      let hourly: Charged;
+      try {
+        hourly = await chargeHourly(
+          [
+            { name: 'device', keys: open.map((charge) => charge?.deviceHash), limit: settings.limitPerDevicePerHour },
+            { name: 'ip', keys: open.map((charge) => charge?.ipHash), limit: settings.limitPerIpPerHour },
+          ],
+          HOUR_MS,
+        );
+      } catch (error) {
+        await kioskCharge?.refund().catch(() => undefined);
+        throw error;
+      }
       const [deviceWaits = [], ipWaits = []] = hourly.waits;
       open.forEach((charge, index) => {
         const wait = Math.max(deviceWaits[index] ?? -1, ipWaits[index] ?? -1);

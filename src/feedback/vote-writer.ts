@@ -199,10 +199,9 @@ export function createVoteWriter(deps: VoteWriterDeps) {
     const { guards } = deps;
     if (!guards || batch.length === 0) return answerWith(await storedByKey(batch), batch, settle);
     const chargesOf = (votes: Waiting[]) => votes.map((waiting) => waiting.vote.charge);
-    if (batch.some((waiting) => waiting.vote.charge.kioskCounterId)) {
-      const fresh = answerWith(await storedByKey(batch), batch, settle);
-      return fresh.length === 0 ? fresh : withoutRefused(fresh, (await guards.charge(chargesOf(fresh))).refusals, settle);
-    }
+    /** Charges votes known not to be replays, after the look-up. */
+    const chargeFresh = async (fresh: Waiting[]) => (fresh.length === 0 ? fresh : withoutRefused(fresh, (await guards.charge(chargesOf(fresh))).refusals, settle));
+    if (batch.some((waiting) => waiting.vote.charge.kioskCounterId)) return chargeFresh(answerWith(await storedByKey(batch), batch, settle));
     const [lookedUp, charged] = await Promise.allSettled([storedByKey(batch), guards.charge(chargesOf(batch))]);
     if (lookedUp.status === 'rejected') {
       if (charged.status === 'fulfilled') await refund(charged.value);
@@ -213,7 +212,7 @@ export function createVoteWriter(deps: VoteWriterDeps) {
     if (charged.status === 'rejected') throw charged.reason;
     if (stored.size === 0) return withoutRefused(batch, charged.value.refusals, settle);
     await refund(charged.value);
-    return fresh.length === 0 ? fresh : withoutRefused(fresh, (await guards.charge(chargesOf(fresh))).refusals, settle);
+    return chargeFresh(fresh);
   }
 
   /** Gives a charge back; a refund that fails leaves the limits stricter, never looser, and is reported. */

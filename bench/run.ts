@@ -12,7 +12,7 @@ import { createApp } from '../src/app';
 import { loadConfig } from '../src/config';
 import { DEVICE_COOKIE } from '../src/feedback/abuse';
 import { FeedbackModel } from '../src/feedback/feedback.model';
-import { whenVotesWritten } from '../src/feedback/vote-writer';
+import { startVoteThread, type VoteThread } from '../src/feedback/vote-thread';
 import { RollupModel } from '../src/feedback/rollup.model';
 import { connectDatabase } from '../src/shared/database';
 import { createLogger } from '../src/shared/logger';
@@ -52,7 +52,7 @@ interface Row {
   total: number;
   /** CPU time of this process (app, engine thread and load generator together) per request, in ms. */
   cpuMsPerRequest: number;
-  /** Busy time of the main thread (app and load generator; not the engine's thread) per request, in ms. */
+  /** Busy time of the main thread (app and load generator; not the engine's thread nor the vote thread) per request, in ms. */
   mainThreadMsPerRequest: number;
 }
 
@@ -174,10 +174,10 @@ function printTable(lines: readonly Line[]): void {
  * Waits until the requests that the load generator abandoned at the end of a run have finished storing: the vote
  * writer is idle, and stays idle for a moment (a request may still have been on its way to it).
  */
-async function settled(): Promise<void> {
+async function settled(votes: VoteThread): Promise<void> {
   for (let quiet = 0; quiet < 3; ) {
     const before = await FeedbackModel.countDocuments({});
-    await whenVotesWritten();
+    await votes.drained();
     await new Promise((resolve) => setTimeout(resolve, 100));
     quiet = (await FeedbackModel.countDocuments({})) === before ? quiet + 1 : 0;
   }
@@ -195,11 +195,14 @@ async function main(): Promise<void> {
   });
   const logger = createLogger('silent');
   const database = await connectDatabase({ uri: null, dataDir: MEMORY ? null : dataDir, logger, engineThread: true });
+  let votes: VoteThread | null = null;
   try {
     await seedDemoUnits();
     const [counter] = await findCounters(ALL_UNITS, { activeOnly: true });
     if (!counter) throw new Error('no demo counter');
-    const target = await listen(createApp({ config, logger }));
+    // As the server runs it: votes written on their own thread.
+    votes = await startVoteThread({ uri: database.uri, settings: config.feedback, logger });
+    const target = await listen(createApp({ config, logger, votes }));
     const bareApp = express();
     bareApp.post('/bare', express.json(), (_req, res) => {
       res.status(201).json({ id: 1 });
@@ -250,7 +253,7 @@ async function main(): Promise<void> {
     printTable(lines);
     await close(target.server);
     await close(bare.server);
-    await settled();
+    await settled(votes);
     const stored = await FeedbackModel.countDocuments({});
     const counted = (await RollupModel.find({}, { count: 1 }).lean()).reduce((sum, rollup) => sum + rollup.count, 0);
     const pending = await FeedbackModel.countDocuments({ rollup: 'pending' });
@@ -259,6 +262,7 @@ async function main(): Promise<void> {
         `Goal: each submission path at least 40% of the bare route.\n`,
     );
   } finally {
+    await votes?.close();
     await database.close();
     await rm(dataDir, { recursive: true, force: true });
   }

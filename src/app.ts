@@ -7,7 +7,7 @@ import helmet from 'helmet';
 import type { Config } from './config';
 import { auditRouter } from './audit';
 import { authMiddleware, authRouter, usersRouter } from './auth';
-import { feedbackRouters } from './feedback';
+import { feedbackRouters, type VoteSink } from './feedback';
 import { qrRouter } from './qr';
 import { AppError } from './shared/errors';
 import { asset, staticFiles } from './shared/http/assets';
@@ -22,6 +22,8 @@ import { unitsRouter } from './units';
 export interface AppDeps {
   config: Config;
   logger: Logger;
+  /** Where votes are written: the server passes its vote thread; by default a vote writer on this thread. */
+  votes?: VoteSink;
 }
 
 const BODY_LIMIT = '32kb';
@@ -82,7 +84,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(express.json({ limit: BODY_LIMIT, verify: verifyUtf8 }));
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 200, verify: verifyUtf8 }));
-  const feedback = feedbackRouters({ config, logger });
+  const feedback = feedbackRouters({ config, logger, ...(deps.votes ? { votes: deps.votes } : {}) });
   app.use(feedback.citizen);
   // After the citizen routes: a request leaving a router it did not match waits a turn of the event loop.
   app.use(healthRouter());

@@ -5,7 +5,7 @@ import { ConfigError, loadConfig, type Config } from './config';
 import { connectDatabase } from './shared/database';
 import { createLogger, type Logger } from './shared/logger';
 import { seedDemo, describeDemoAccounts } from './demo';
-import { reconcilePendingRollups, whenVotesWritten } from './feedback';
+import { reconcilePendingRollups, startVoteThread, whenVotesWritten } from './feedback';
 
 /** Votes whose roll-up update has not landed after this long are from an interrupted process. */
 const ROLLUP_GRACE_MS = 60_000;
@@ -45,7 +45,17 @@ async function main(): Promise<void> {
   const reconcileTimer = setInterval(() => reconcile().catch((err: unknown) => logger.error({ err }, 'roll-up repair failed')), ROLLUP_REPAIR_INTERVAL_MS);
   reconcileTimer.unref();
 
-  const app = createApp({ config, logger });
+  // Votes are written on their own thread, so that batching them never holds up HTTP handling.
+  const votes = await startVoteThread({
+    uri: database.uri,
+    settings: config.feedback,
+    logger,
+    onUnexpectedExit: (reason) => {
+      logger.fatal({ reason }, 'the vote writer stopped; exiting');
+      process.exit(1);
+    },
+  });
+  const app = createApp({ config, logger, votes });
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -77,6 +87,7 @@ async function main(): Promise<void> {
     });
     // Votes are answered before their 'applied' marks are written: let those finish.
     await whenVotesWritten();
+    await votes.close();
     await database.close();
     logger.info('stopped');
     process.exit(0);

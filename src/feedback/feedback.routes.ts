@@ -17,6 +17,7 @@ import {
 } from './feedback.schema';
 import { createFeedbackService, type FeedbackService, type SubmitContext } from './feedback.service';
 import { formPage, followUpPage, locationAfterVote, moderationPage, thanksPage, type FormMode } from './feedback.views';
+import type { VoteSink } from './vote-writer';
 
 const JS_CHANNELS = new Set(['qr', 'web']);
 
@@ -132,8 +133,13 @@ function actorOf(req: Request): Actor {
   return req.actor;
 }
 
-/** Both halves over one service (one vote writer per app), for `createApp` to mount at their places. */
-export function feedbackRouters(deps: { config: Config; logger: Logger }): { citizen: Router; staff: Router } {
-  const service = createFeedbackService({ config: deps.config, guards: createRateGuards(deps.config.feedback), logger: deps.logger });
+/** Both halves over one service (one vote writer per app, or the server's vote thread), for `createApp` to mount at their places. */
+export function feedbackRouters(deps: { config: Config; logger: Logger; votes?: VoteSink }): { citizen: Router; staff: Router } {
+  const service = createFeedbackService({
+    config: deps.config,
+    guards: createRateGuards(deps.config.feedback),
+    logger: deps.logger,
+    ...(deps.votes ? { votes: deps.votes } : {}),
+  });
   return { citizen: citizenFeedbackRouter(service, deps), staff: moderationRouter(service) };
 }

@@ -25,7 +25,7 @@ import type { FieldErrors } from '../shared/errors';
 import { FeedbackFormSchema, FollowUpFormSchema, inputFromForm, type FeedbackInput } from './feedback.schema';
 import { isCounted, localDayOf, type Channel } from './feedback.types';
 import { applyVoteToRollups, applyVotesToRollups } from './rollup.service';
-import { createVoteWriter } from './vote-writer';
+import { createVoteWriter, outcomeOf, voteSinkOf, type VoteOutcome, type VoteSink } from './vote-writer';
 
 const FOLLOW_UP_TTL_MS = 2 * 3600 * 1000;
 const MODERATION_PAGE_SIZE = 50;
@@ -43,6 +43,8 @@ export interface FeedbackServiceDeps {
   logger?: Logger;
   /** How long a vote may wait for the database before it is answered 503 (default 10 s; tests pass less). */
   voteDeadlineMs?: number;
+  /** Where votes are written: the server's vote thread (vote-thread.ts); by default a vote writer in this thread. */
+  votes?: VoteSink;
 }
 
 /** Who is voting, as far as the honesty rules need to know. */
@@ -137,7 +139,7 @@ export function bodyHashOf(input: FeedbackInput, channel: Channel): string {
   return createHash('sha256').update(JSON.stringify(canonical({ channel, input }))).digest('hex');
 }
 
-function needsFollowUp(feedback: FeedbackDocument): boolean {
+function needsFollowUp(feedback: VoteOutcome['stored']): boolean {
   return feedback.quick === 'dissatisfied' && feedback.wentBadly.length === 0 && !feedback.comment && !feedback.followUpAt;
 }
 
@@ -165,24 +167,24 @@ export function createFeedbackService(deps: FeedbackServiceDeps) {
     return value;
   }
 
-  function resultOf(feedback: FeedbackDocument, created: boolean, replaced: boolean): SubmitResult {
-    const id = String(feedback._id);
-    const followUp = needsFollowUp(feedback) ? signFollowUp(key, id, now().getTime() + FOLLOW_UP_TTL_MS) : undefined;
+  /** The answer to a vote: for a key already stored, the same answer for the same body and 409 for another body. */
+  function resultOf(outcome: VoteOutcome, bodyHash: string): SubmitResult {
+    if (!outcome.created && outcome.stored.bodyHash !== bodyHash) throw conflict('feedback.errors.keyReused');
+    const { id, created, replaced } = outcome;
+    const followUp = needsFollowUp(outcome.stored) ? signFollowUp(key, id, now().getTime() + FOLLOW_UP_TTL_MS) : undefined;
     return { id, created, replaced, ...(followUp ? { followUp } : {}) };
   }
 
-  /** The answer to a key already stored: the same answer for the same body, 409 for another body. */
-  function replayOf(stored: FeedbackDocument, bodyHash: string): SubmitResult {
-    if (stored.bodyHash !== bodyHash) throw conflict('feedback.errors.keyReused');
-    return resultOf(stored, false, Boolean(stored.replaces));
-  }
-
-  const writer = createVoteWriter({
-    guards: deps.guards,
-    replaceWindowMs: config.feedback.replaceWindowMinutes * 60_000,
-    onError: (what, error) => deps.logger?.warn({ err: error instanceof Error ? error.message : String(error) }, what),
-    ...(deps.voteDeadlineMs ? { deadlineMs: deps.voteDeadlineMs } : {}),
-  });
+  const votes =
+    deps.votes ??
+    voteSinkOf(
+      createVoteWriter({
+        guards: deps.guards,
+        replaceWindowMs: config.feedback.replaceWindowMinutes * 60_000,
+        onError: (what, error) => deps.logger?.warn({ err: error instanceof Error ? error.message : String(error) }, what),
+        ...(deps.voteDeadlineMs ? { deadlineMs: deps.voteDeadlineMs } : {}),
+      }),
+    );
 
   /**
    * Accepts one vote under an idempotency key: stored once, counted once, replacing the device's vote in the window.
@@ -198,13 +200,13 @@ export function createFeedbackService(deps: FeedbackServiceDeps) {
       // A vote stored before its code was replaced is still answered as a replay.
       const stored = await findFeedbackByKey(idempotencyKey);
       if (!stored) throw error;
-      return replayOf(stored, bodyHash);
+      return resultOf(outcomeOf(stored, false), bodyHash);
     }
     const { counter, office } = live;
     const kiosk = context.channel === 'kiosk';
     const hashes = hashSignals(key, { deviceId: kiosk ? undefined : context.deviceId, ip: context.ip });
     const at = now();
-    const written = await writer.write({
+    const outcome = await votes.write({
       feedback: {
         _id: new Types.ObjectId(),
         counterId: new Types.ObjectId(counter.id),
@@ -228,8 +230,7 @@ export function createFeedbackService(deps: FeedbackServiceDeps) {
       },
       charge: { ...hashes, ...(kiosk ? { kioskCounterId: counter.id } : {}) },
     });
-    if (!written.created) return replayOf(written.feedback, bodyHash);
-    return resultOf(written.feedback, true, written.replaces !== null);
+    return resultOf(outcome, bodyHash);
   }
 
   /**

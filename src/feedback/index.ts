@@ -6,5 +6,6 @@ export { FeedbackBodySchema, type FeedbackInput } from './feedback.schema';
 export * from './feedback.types';
 export { feedbackRouters } from './feedback.routes';
 export { applyVoteToRollups, reconcilePendingRollups, recomputeRollups, rebuildRollups, rollupsFor, mergeCounts, emptyCounts, type RollupCounts, type RollupGroup, type RollupGroupBy, type RollupQuery } from './rollup.service';
-export { whenVotesWritten } from './vote-writer';
+export { whenVotesWritten, type VoteSink } from './vote-writer';
+export { startVoteThread, type VoteThread } from './vote-thread';
 export { seedDemoFeedback, type DemoFeedbackResult } from './demo-feedback';

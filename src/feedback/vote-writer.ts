@@ -7,10 +7,13 @@ import { findDeviceVotes, findFeedbackById, findFeedbackByKeys, insertFeedbackMa
 import { isCounted } from './feedback.types';
 import { applyVotesToRollups, type RollupChange } from './rollup.service';
 
-/** At most this many votes per batch; the rest wait for the next one. */
-const MAX_BATCH = 256;
+/**
+ * At most this many votes per batch; the rest wait for the next one. Small batches keep the database, this thread
+ * and the HTTP thread busy at once (one large batch would leave each waiting for the others in turn).
+ */
+const MAX_BATCH = 32;
 /** Batches written at once: their database round trips overlap, and the engine syncs their writes together. */
-const MAX_IN_FLIGHT = 4;
+export const MAX_IN_FLIGHT = 8;
 /** How long a vote waits for the database before it is answered "not saved yet, send it again" (503). */
 const DEADLINE_MS = 10_000;
 
@@ -22,6 +25,34 @@ export interface VoteToWrite {
 
 /** How a vote ended: stored now (`replaces` the vote it replaced, if any), or the earlier vote stored under its key. */
 export type WrittenVote = { created: true; feedback: FeedbackDocument; replaces: Types.ObjectId | null } | { created: false; feedback: FeedbackDocument };
+
+/**
+ * What the service needs of a written vote to answer it, as plain data (it crosses from the vote thread): its id,
+ * whether it was stored now or found under its key, whether it replaced a vote, and the stored fields that decide
+ * a replay's answer and the dissatisfied follow-up.
+ */
+export interface VoteOutcome {
+  created: boolean;
+  id: string;
+  replaced: boolean;
+  stored: Pick<FeedbackDocument, 'bodyHash' | 'quick' | 'wentBadly' | 'comment' | 'followUpAt'>;
+}
+
+/** The outcome of a stored vote: the one just written (`replaced` as the writer found) or found under its key. */
+export function outcomeOf(feedback: FeedbackDocument, created: boolean, replaced = Boolean(feedback.replaces)): VoteOutcome {
+  const { bodyHash, quick, wentBadly, comment, followUpAt } = feedback;
+  return {
+    created,
+    id: String(feedback._id),
+    replaced,
+    stored: { bodyHash, quick, wentBadly, ...(comment !== undefined ? { comment } : {}), ...(followUpAt ? { followUpAt } : {}) },
+  };
+}
+
+/** Where the service hands its votes: a writer in this thread, or the vote thread (vote-thread.ts). */
+export interface VoteSink {
+  write(vote: VoteToWrite): Promise<VoteOutcome>;
+}
 
 type Settle = (waiting: Waiting, outcome: WrittenVote | Error) => void;
 
@@ -64,7 +95,7 @@ export async function whenVotesWritten(): Promise<void> {
 }
 
 /** The answer to a vote the database did not take in time: a retry with the same key cannot count it twice. */
-function notSavedYet(): AppError {
+export function notSavedYet(): AppError {
   return new AppError(503, 'service_unavailable', 'feedback.errors.notSavedYet', {}, undefined, { 'Retry-After': '5' });
 }
 
@@ -346,6 +377,16 @@ export function createVoteWriter(deps: VoteWriterDeps) {
 }
 
 export type VoteWriter = ReturnType<typeof createVoteWriter>;
+
+/** A writer as the service uses it: the outcome of each vote rather than its documents. */
+export function voteSinkOf(writer: VoteWriter): VoteSink {
+  return {
+    write: async (vote) => {
+      const written = await writer.write(vote);
+      return written.created ? outcomeOf(written.feedback, true, written.replaces !== null) : outcomeOf(written.feedback, false);
+    },
+  };
+}
 
 /** The order in which votes count as cast: time, then id (the same answer in every process). */
 export function isEarlier(a: Pick<FeedbackDocument, 'createdAt' | '_id'>, b: Pick<FeedbackDocument, 'createdAt' | '_id'>): boolean {

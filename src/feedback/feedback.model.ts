@@ -59,7 +59,8 @@ FeedbackSchema.index({ counterId: 1, deviceHash: 1, createdAt: -1 });
 // Recomputing one counter-day, moderation lists, and reconciliation of pending roll-ups.
 FeedbackSchema.index({ counterId: 1, localDay: 1 });
 FeedbackSchema.index({ unitPath: 1, createdAt: -1 });
-FeedbackSchema.index({ rollup: 1 });
+// Reconciliation looks for the few votes still 'pending': the index holds only those, not every vote ever counted.
+FeedbackSchema.index({ rollup: 1 }, { partialFilterExpression: { rollup: 'pending' } });
 
 export const FeedbackModel: Model<FeedbackDocument> =
   (mongoose.models.Feedback as Model<FeedbackDocument> | undefined) ?? mongoose.model<FeedbackDocument>('Feedback', FeedbackSchema);

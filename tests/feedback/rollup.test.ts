@@ -99,6 +99,30 @@ describe('recomputeRollups', () => {
 });
 
 describe('reconcilePendingRollups', () => {
+  it('when most votes are applied, then the pending look-up reads only the pending ones through an index that holds nothing else', async () => {
+    const counter = makeCounter();
+    for (let i = 0; i < 5; i += 1) await insertRaw(makeFeedback(counter, { rollup: 'applied' }));
+    const pending = makeFeedback(counter, { createdAt: new Date(Date.now() - HOUR) });
+    await insertRaw(pending);
+
+    const plan = await FeedbackModel.collection.find({ rollup: 'pending' }).explain('executionStats');
+
+    expect(plan.queryPlanner.winningPlan.inputStage).toMatchObject({ stage: 'IXSCAN', indexName: 'rollup_1' });
+    expect(plan.executionStats).toMatchObject({ nReturned: 1, totalKeysExamined: 1 });
+    const all = await FeedbackModel.collection.find({ rollup: { $in: ['pending', 'applied'] } }).explain('executionStats');
+    expect(all.queryPlanner.winningPlan.stage).toBe('COLLSCAN');
+  });
+
+  it('when the database still has the full index of an earlier version, then syncing the indexes replaces it with the partial one', async () => {
+    await FeedbackModel.collection.dropIndex('rollup_1');
+    await FeedbackModel.collection.createIndex({ rollup: 1 }, { name: 'rollup_1' });
+
+    await FeedbackModel.syncIndexes();
+
+    const rollupIndex = (await FeedbackModel.collection.indexes()).find((index) => index.name === 'rollup_1');
+    expect(rollupIndex).toMatchObject({ key: { rollup: 1 }, partialFilterExpression: { rollup: 'pending' } });
+  });
+
   it('when the process died between storing a vote and applying it, then reconciliation counts it exactly once', async () => {
     const counter = makeCounter();
     const counted = makeFeedback(counter, { quick: 'satisfied', rollup: 'applied' });

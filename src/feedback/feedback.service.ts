@@ -155,16 +155,28 @@ export function createFeedbackService(deps: FeedbackServiceDeps) {
     return found;
   }
 
-  const counterCache = new Map<string, { until: number; value: LiveCounter }>();
+  const counterCache = new Map<string, { until: number; value: Promise<LiveCounter> }>();
 
-  /** The counter a vote goes to; live counters are remembered briefly, unknown or replaced codes never. */
-  async function counterForVote(qrToken: string): Promise<LiveCounter> {
+  /**
+   * The counter a vote goes to; live counters are remembered briefly, unknown or replaced codes never. The votes
+   * arriving while a token is being looked up wait for that one look-up: when the entry of a busy counter expires,
+   * the next votes do not each query the database.
+   */
+  function counterForVote(qrToken: string): Promise<LiveCounter> {
     const cached = counterCache.get(qrToken);
     if (cached && cached.until > Date.now()) return cached.value;
-    const value = await resolveCounter(qrToken);
     if (counterCache.size >= COUNTER_CACHE_MAX) counterCache.clear();
-    counterCache.set(qrToken, { until: Date.now() + COUNTER_CACHE_MS, value });
-    return value;
+    const entry = { until: Number.POSITIVE_INFINITY, value: resolveCounter(qrToken) };
+    counterCache.set(qrToken, entry);
+    entry.value.then(
+      () => {
+        entry.until = Date.now() + COUNTER_CACHE_MS;
+      },
+      () => {
+        if (counterCache.get(qrToken) === entry) counterCache.delete(qrToken);
+      },
+    );
+    return entry.value;
   }
 
   /** The answer to a vote: for a key already stored, the same answer for the same body and 409 for another body. */

@@ -1,7 +1,7 @@
 // The feedback service with an injected clock: window boundaries, kiosk votes, spam and follow-up against roll-ups, privacy.
 import { startTestApp, type TestApp } from '../helpers/app';
 import { createFeedbackService } from '../../src/feedback/feedback.service';
-import { Types } from 'mongoose';
+import mongoose, { Types } from 'mongoose';
 import { FeedbackModel } from '../../src/feedback/feedback.model';
 import { markRollupApplied, setSpamFlag } from '../../src/feedback/feedback.repository';
 import { rebuildRollups } from '../../src/feedback/rollup.service';
@@ -171,5 +171,38 @@ describe('privacy', () => {
     expect(first?.deviceHash).toBe(second?.deviceHash);
     expect(first?.ipHash).toBe(second?.ipHash);
     expect(first?.deviceHash).not.toBe(first?.ipHash);
+  });
+});
+
+describe('counter look-up', () => {
+  /** The queries on the counters collection while `run` runs (Mongoose's debug hook sees every one). */
+  async function counterQueries(run: () => Promise<unknown>): Promise<number> {
+    let queries = 0;
+    mongoose.set('debug', (collection: string) => {
+      if (collection === 'counters') queries += 1;
+    });
+    try {
+      await run();
+    } finally {
+      mongoose.set('debug', false);
+    }
+    return queries;
+  }
+
+  test('when many votes for one counter arrive at once, then its token is looked up once and every vote is stored', async () => {
+    const { counter, token } = freshCounter();
+    const fb = service();
+    const before = await FeedbackModel.countDocuments({ counterId: counter.id });
+    const queries = await counterQueries(() => Promise.all(Array.from({ length: 20 }, () => fb.submitFeedback(input(token), newKey(), { channel: 'api' }))));
+    expect(queries).toBe(1);
+    expect(await FeedbackModel.countDocuments({ counterId: counter.id })).toBe(before + 20);
+  });
+
+  test('when votes come at once with an unknown token, then each gets the 404 and the token is asked again next time', async () => {
+    const fb = service();
+    const attempts = Array.from({ length: 5 }, () => fb.submitFeedback(input('no-such-token-anywhere'), newKey(), { channel: 'api' }).catch((error: unknown) => error));
+    for (const outcome of await Promise.all(attempts)) expect(outcome).toMatchObject({ status: 404 });
+    const again = await counterQueries(() => fb.submitFeedback(input('no-such-token-anywhere'), newKey(), { channel: 'api' }).catch(() => undefined));
+    expect(again).toBeGreaterThan(0);
   });
 });

@@ -13,6 +13,7 @@ import { loadConfig } from '../src/config';
 import { DEVICE_COOKIE } from '../src/feedback/abuse';
 import { FeedbackModel } from '../src/feedback/feedback.model';
 import { startVoteThread, type VoteThread } from '../src/feedback/vote-thread';
+import { outcomeOf, type VoteSink } from '../src/feedback/vote-writer';
 import { RollupModel } from '../src/feedback/rollup.model';
 import { connectDatabase } from '../src/shared/database';
 import { createLogger } from '../src/shared/logger';
@@ -32,6 +33,12 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error('BENCH_ROUNDS: a positive integer');
 /** BENCH_MEMORY=1 runs the engine without its journal, to tell disk waits from CPU when profiling. */
 const MEMORY = process.env.BENCH_MEMORY === '1';
+/**
+ * BENCH_SINK=discard answers every vote as stored at once and stores nothing: what the HTTP thread alone can take
+ * (validation, hashing, the middleware), the ceiling of the submission paths whatever the database does.
+ */
+const DISCARD = process.env.BENCH_SINK === 'discard';
+if (process.env.BENCH_SINK !== undefined && !DISCARD) throw new Error('BENCH_SINK: only "discard"');
 /** Only targets whose name contains this (e.g. `api`), for profiling one path. */
 const ONLY = process.env.BENCH_ONLY;
 /**
@@ -202,7 +209,8 @@ async function main(): Promise<void> {
     if (!counter) throw new Error('no demo counter');
     // As the server runs it: votes written on their own thread.
     votes = await startVoteThread({ uri: database.uri, settings: config.feedback, logger });
-    const target = await listen(createApp({ config, logger, votes }));
+    const discard: VoteSink = { write: async (vote) => outcomeOf({ ...vote.feedback }, true) };
+    const target = await listen(createApp({ config, logger, votes: DISCARD ? discard : votes }));
     const bareApp = express();
     bareApp.post('/bare', express.json(), (_req, res) => {
       res.status(201).json({ id: 1 });
@@ -228,7 +236,7 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(
       `Thước Đo feedback benchmark: ${LEVELS.join(' and ')} connections; per level ${WARMUP_S} s of warm-up per target, then ${ROUNDS} rounds of ${DURATION_S} s per target; ` +
-        `embedded engine on its thread, ${MEMORY ? 'in memory' : `durable, ${dataDir}`}\n` +
+        (DISCARD ? 'votes discarded unstored (BENCH_SINK=discard)\n' : `embedded engine on its thread, ${MEMORY ? 'in memory' : `durable, ${dataDir}`}\n`) +
         `Each line is the target's median round; the ratio is the median of its rounds' ratios to the bare route.\n\n`,
     );
     const lines: Line[] = [];
@@ -253,6 +261,10 @@ async function main(): Promise<void> {
     printTable(lines);
     await close(target.server);
     await close(bare.server);
+    if (DISCARD) {
+      process.stdout.write(`\nVotes discarded unstored: ${acknowledged} acknowledged; ${await FeedbackModel.countDocuments({})} stored.\n`);
+      return;
+    }
     await settled(votes);
     const stored = await FeedbackModel.countDocuments({});
     const counted = (await RollupModel.find({}, { count: 1 }).lean()).reduce((sum, rollup) => sum + rollup.count, 0);

@@ -166,16 +166,11 @@ export function createFeedbackService(deps: FeedbackServiceDeps) {
     const cached = counterCache.get(qrToken);
     if (cached && cached.until > Date.now()) return cached.value;
     if (counterCache.size >= COUNTER_CACHE_MAX) counterCache.clear();
-    const entry = { until: Number.POSITIVE_INFINITY, value: resolveCounter(qrToken) };
+    const entry = { until: Date.now() + COUNTER_CACHE_MS, value: resolveCounter(qrToken) };
     counterCache.set(qrToken, entry);
-    entry.value.then(
-      () => {
-        entry.until = Date.now() + COUNTER_CACHE_MS;
-      },
-      () => {
-        if (counterCache.get(qrToken) === entry) counterCache.delete(qrToken);
-      },
-    );
+    entry.value.catch(() => {
+      if (counterCache.get(qrToken) === entry) counterCache.delete(qrToken);
+    });
     return entry.value;
   }
 

@@ -209,8 +209,8 @@ async function main(): Promise<void> {
     if (!counter) throw new Error('no demo counter');
     // As the server runs it: votes written on their own thread.
     votes = await startVoteThread({ uri: database.uri, settings: config.feedback, logger });
-    const discard: VoteSink = { write: async (vote) => outcomeOf({ ...vote.feedback }, true) };
-    const target = await listen(createApp({ config, logger, votes: DISCARD ? discard : votes }));
+    const sink: VoteSink = DISCARD ? { write: async (vote) => outcomeOf({ ...vote.feedback }, true) } : votes;
+    const target = await listen(createApp({ config, logger, votes: sink }));
     const bareApp = express();
     bareApp.post('/bare', express.json(), (_req, res) => {
       res.status(201).json({ id: 1 });
